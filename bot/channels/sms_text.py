@@ -139,9 +139,9 @@ def _cut_position(text: str, fit: int) -> int:
         cuts = [c for c in cuts if 0 < c <= fit]
         if not cuts:
             continue
-        # Prefer a natural boundary that still fills at least half the chunk; a boundary
-        # near the start would leave a tiny message followed by a full one.
-        if cuts[-1] >= fit // 2:
+        # Take the stronger boundary unless it would leave a chunk under a third full: a
+        # boundary near the start means a tiny message followed by a full one.
+        if cuts[-1] >= fit // 3:
             return cuts[-1]
         last_space = cuts[-1]  # the whitespace level runs last and has the latest cut
     if last_space:
