@@ -1,0 +1,135 @@
+"""Ask, parse a typed answer, re-ask when it is not understood, fall back after a few tries.
+
+```yaml
+mood:
+  type: question
+  prompt: ask_mood               # text key
+  answer:
+    type: integer                # choice | integer | yes_no | text | time
+    min: 0
+    max: 10
+  save: mood                     # variable that receives the value
+  reask: mood_reask              # optional; default is the shared re-ask text for the type
+  max_tries: 3                   # answers not understood before `on_fail`
+  on_fail: skip_mood             # optional; default: the same as next, with the variable unset
+  timeout: {after_hours: 12, remind: mood_nudge, then: closed}
+  next: reflect
+```
+Choices: `answer: {type: choice, options: [{value: walk, label: opt_walk}]}` (options may carry
+`synonyms: {en: [stroll], es: [paseo]}`); their labels are listed under the prompt ("1 Walk") and
+offered as buttons where the channel has them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from flows import model as m
+from flows.answers import Option, parse_answer
+from flows.steps.base import (
+    Goto,
+    Outcome,
+    Runtime,
+    Step,
+    Timeout,
+    Wait,
+    handle_timeout,
+    register,
+    timeout_targets,
+)
+
+ANSWER_TYPES = ("choice", "integer", "yes_no", "text", "time")
+
+
+class OptionSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    value: str
+    label: str
+    synonyms: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["choice", "integer", "yes_no", "text", "time"]
+    min: int | None = None
+    max: int | None = None
+    max_length: int = Field(default=500, gt=0, le=2000)
+    options: list[OptionSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Answer:
+        if self.type == "integer" and (self.min is None or self.max is None or self.min > self.max):
+            raise ValueError("an integer answer needs min <= max")
+        if self.type == "choice" and len(self.options) < 2:
+            raise ValueError("a choice answer needs at least two options")
+        return self
+
+
+@register
+class QuestionStep(Step):
+    kind = "question"
+    waits = True
+    type: Literal["question"]
+    prompt: str
+    answer: Answer
+    save: str | None = None
+    reask: str | None = None
+    max_tries: int = Field(default=3, ge=1, le=10)
+    on_fail: str | None = None
+    timeout: Timeout | None = None
+    next: str
+
+    def targets(self) -> dict[str, str]:
+        edges = {"answered": self.next, **timeout_targets(self.timeout)}
+        if self.on_fail:
+            edges["not understood"] = self.on_fail
+        return edges
+
+    def text_keys(self) -> list[str]:
+        keys = [self.prompt, self.reask or f"common.reask_{self.answer.type}"]
+        keys += [o.label for o in self.answer.options]
+        if self.timeout and self.timeout.remind:
+            keys.append(self.timeout.remind)
+        return keys
+
+    def sets(self) -> list[str]:
+        return [self.save] if self.save else []
+
+    def _choices(self, rt: Runtime) -> tuple[tuple[str, str], ...]:
+        return tuple((rt.text(o.label), o.value) for o in self.answer.options)
+
+    def _ask(self, rt: Runtime, key: str) -> None:
+        choices = self._choices(rt)
+        text = rt.text(key, min=self.answer.min, max=self.answer.max)
+        if choices:
+            listed = "\n".join(f"{i + 1} {label}" for i, (label, _) in enumerate(choices))
+            text = f"{text}\n{listed}"
+        rt.emit(m.Send(text, choices=choices, key=f"{rt.flow.id}.{key}"))
+
+    def enter(self, rt: Runtime) -> Outcome:
+        self._ask(rt, self.prompt)
+        return Wait(self.timeout.after_hours if self.timeout else None)
+
+    def on_input(self, rt: Runtime, text: str, payload: str | None) -> Outcome:
+        labels = {o.label: rt.text(o.label) for o in self.answer.options}
+        spec: dict[str, Any] = self.answer.model_dump()
+        spec["options"] = [Option(o.value, o.label, o.synonyms) for o in self.answer.options]
+        value = parse_answer(self.answer.type, text, payload, spec, labels)
+        if value is not None:
+            if self.save:
+                rt.variables[self.save] = value
+            rt.emit(m.RecordAnswer(rt.state, self.save, value, text))
+            return Goto(self.next)
+        rt.retries += 1
+        if rt.retries >= self.max_tries:
+            rt.emit(m.RecordAnswer(rt.state, self.save, None, text))
+            if self.save:
+                rt.variables[self.save] = None
+            return Goto(self.on_fail or self.next)
+        self._ask(rt, self.reask or "common.reask_" + self.answer.type)
+        return Wait(self.timeout.after_hours if self.timeout else None)
+
+    def on_timeout(self, rt: Runtime) -> Outcome:
+        return handle_timeout(self.timeout, rt)

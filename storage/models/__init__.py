@@ -1,0 +1,7 @@
+"""All tables. Each area keeps its models in its own module; importing this package registers them
+all on `Base.metadata` (Alembic and the tests rely on that)."""
+
+from storage.models.base import Base
+from storage.models.core import ChannelIdentity, Event, FlowRun, Message, OutboxItem, Patient
+
+__all__ = ["Base", "ChannelIdentity", "Event", "FlowRun", "Message", "OutboxItem", "Patient"]

@@ -1,0 +1,136 @@
+"""The foundation's tables: patients, their channel identities, flow runs, messages, the outbox and
+the append-only event log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, JSONType
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_at: Mapped[datetime]
+    locale: Mapped[str] = mapped_column(String(8))
+    timezone: Mapped[str] = mapped_column(String(64))
+    # active, paused, opted_out, discharged
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    display_name: Mapped[str | None] = mapped_column(String(80))
+    checkin_time: Mapped[str | None] = mapped_column(String(5))  # "HH:MM" patient-local
+    consent_given: Mapped[bool | None] = mapped_column(Boolean)
+    consent_at: Mapped[datetime | None]
+    consent_method: Mapped[str | None] = mapped_column(String(32))
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    consent_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class ChannelIdentity(Base):
+    __tablename__ = "channel_identities"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class FlowRun(Base):
+    __tablename__ = "flow_runs"
+    __table_args__ = (Index("ix_flow_runs_patient_status", "patient_id", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    flow_id: Mapped[str] = mapped_column(String(64))
+    flow_version: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(64))
+    variables: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    stack: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active, ended
+    waiting_since: Mapped[datetime | None]
+    timeout_at: Mapped[datetime | None] = mapped_column(index=True)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_message_id"),
+        Index("ix_messages_patient_id_id", "patient_id", "id"),
+        Index("ix_messages_status_direction", "status", "direction"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    direction: Mapped[str] = mapped_column(String(3))  # in, out
+    channel: Mapped[str] = mapped_column(String(16))
+    provider_message_id: Mapped[str | None] = mapped_column(String(128))
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str | None] = mapped_column(String(256))
+    # in: received, processed, failed; out: queued, sent, delivered, undelivered, failed
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class OutboxItem(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_patient_status_id", "patient_id", "status", "id"),
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(128))
+    body: Mapped[str] = mapped_column(Text)
+    choices: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    # Higher goes first for the same patient: crisis replies jump the queue.
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    # pending, sending, sent, failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Event(Base):
+    """Append-only audit and research log: state changes, answers, measures, deliveries."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_patient_id_id", "patient_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    patient_id: Mapped[str | None] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(48))
+    flow_id: Mapped[str | None] = mapped_column(String(64))
+    flow_version: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
