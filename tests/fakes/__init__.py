@@ -1,0 +1,1 @@
+"""In-process fake provider servers (Twilio, Telegram) that the real client libraries talk to."""
