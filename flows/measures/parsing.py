@@ -3,8 +3,8 @@
 A reply counts only when everything recognisable in it points to one answer: a single digit 0-3,
 an option's words (English or Spanish, any case, with or without accents, small misspellings
 allowed), or a number word. Anything else, including two different answers, a number outside
-0-3 ("4", "-1", "2.5", "12") or a negated answer ("not every day"), gives None so the flow asks
-again rather than guessing.
+0-3 ("4", "-1", "2.5", "12"), a count ("2 days") or a negated answer ("not every day"), gives
+None so the flow asks again rather than guessing.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from itertools import pairwise
 
 # Both languages are always checked, whatever the patient's locale: people switch languages and
 # phones autocorrect. Phrases are stored lower-case and without accents (the text is folded alike).
@@ -55,6 +56,13 @@ _DIFFICULTY_PHRASES: Mapping[int, tuple[str, ...]] = {
 # A non-zero answer right after one of these ("not every day", "nunca muy dificil") is not that
 # answer, and we cannot tell which one it is instead.
 _NEGATIONS = frozenset({"not", "no", "never", "hardly", "barely", "nor", "ni", "nunca", "apenas"})
+
+# "2 days" is a count of days (which would be "Several days"), not option 2: ask again.
+_NUMBER_WORDS = frozenset({"zero", "one", "two", "three", "cero", "uno", "dos", "tres"})
+_COUNT_UNITS = frozenset(
+    {"day", "days", "dia", "dias", "time", "times", "vez", "veces", "week", "weeks", "semana"}
+    | {"semanas", "hour", "hours", "hora", "horas", "night", "nights", "noche", "noches"}
+)
 
 # Longer replies are conversation, not an answer; the cap also bounds the fuzzy matching work.
 _MAX_CHARS = 400
@@ -123,12 +131,13 @@ def _phrase_answers(tokens: list[str], table: Mapping[int, tuple[str, ...]]) -> 
         for phrase in phrases:
             limit = _allowed_edits(phrase)
             n = phrase.count(" ") + 1
-            # Allow one token more or fewer so "everyday" matches "every day" and vice versa.
-            sizes = (n,) if limit == 0 else tuple(k for k in (n - 1, n, n + 1) if k >= 1)
-            for k in sizes:
+            # Spaces are ignored and windows may be shorter than the phrase, so "everyday" and
+            # "notatall" match; a fuzzy phrase may also absorb one stray extra token.
+            target = phrase.replace(" ", "")
+            for k in range(1, n + (2 if limit else 1)):
                 for i in range(len(tokens) - k + 1):
-                    candidate = " ".join(tokens[i : i + k])
-                    if candidate == phrase or (limit and _within(candidate, phrase, limit)):
+                    candidate = "".join(tokens[i : i + k])
+                    if candidate == target or (limit and _within(candidate, target, limit)):
                         if value and i and tokens[i - 1] in _NEGATIONS:
                             return None
                         found.add(value)
@@ -142,9 +151,13 @@ def _parse(text: str, table: Mapping[int, tuple[str, ...]]) -> int | None:
     numbers = _numbers(folded)
     if numbers is None:
         return None
-    tokens = [t for t in _TOKEN.findall(folded) if not t.isdigit()]
-    if len(tokens) > _MAX_TOKENS:
+    all_tokens = _TOKEN.findall(folded)
+    if len(all_tokens) > _MAX_TOKENS:
         return None
+    for token, following in pairwise(all_tokens):
+        if (token.isdigit() or token in _NUMBER_WORDS) and following in _COUNT_UNITS:
+            return None
+    tokens = [t for t in all_tokens if not t.isdigit()]
     words = _phrase_answers(tokens, table)
     if words is None:
         return None
