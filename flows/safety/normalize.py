@@ -1,0 +1,75 @@
+"""Text normalisation shared by the lexicon compiler and the detector.
+
+Both the message and every lexicon phrase go through the same pipeline, so spelling tricks that
+the pipeline removes (accents, case, elongation, leetspeak) cannot make a phrase and a message
+disagree.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Marks a clause boundary in normalised text; negation never reaches across one.
+CLAUSE = "|"
+
+# Apostrophes are deleted (not turned into spaces) so "don't" and "dont" normalise alike.
+_APOSTROPHES = re.compile(r"['’‘`´ʼʹ]")
+# Punctuation followed by whitespace ends a clause; inside a word ("k.i.l.l") it is only spacing.
+_CLAUSE_PUNCT = re.compile(r"[.!?;,:]+(?=\s|$)")
+# "!" or "|" wedged between letters is a stand-in for "i" ("k!ll", "k|ll").
+_BANG_I = re.compile(r"(?<=[a-z])[!|](?=[a-z])")
+_TOKEN = re.compile(r"\||[a-z0-9@$]+")
+_LEADING_NUMBER = re.compile(r"^(\d+)(?=[a-z@$])")
+_HAS_LETTER = re.compile(r"[a-z]")
+# Every run of a repeated letter becomes one letter. Phrases are squeezed the same way, so
+# "kill" and "kiiilll" both become "kil" and legitimate double letters still match.
+_REPEAT = re.compile(r"([a-z])\1+")
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    # Drop combining marks (accents) and format characters (zero-width joiners used to dodge
+    # filters), keep everything else.
+    kept = "".join(ch for ch in decomposed if unicodedata.category(ch) not in ("Mn", "Cf"))
+    return kept.casefold()
+
+
+def _clean_token(token: str) -> list[str]:
+    if token == CLAUSE:
+        return [token]
+    parts: list[str] = []
+    lead = _LEADING_NUMBER.match(token)
+    if lead:
+        # "20pills" is a count and a word, not leetspeak.
+        parts.append(lead.group(1))
+        token = token[lead.end() :]
+    if _HAS_LETTER.search(token):
+        token = _REPEAT.sub(r"\1", token.translate(_LEET))
+    else:
+        token = token.replace("@", "").replace("$", "")
+    if token:
+        parts.append(token)
+    return parts
+
+
+def normalize(text: str) -> str:
+    """Return ``text`` lower-cased, accent-free, de-elongated, as space-separated tokens.
+
+    Clause boundaries appear as the token ``|``. Only ``[a-z0-9| ]`` remain.
+    """
+    folded = _APOSTROPHES.sub("", _fold(text))
+    folded = _BANG_I.sub("i", folded)
+    folded = _CLAUSE_PUNCT.sub(f" {CLAUSE} ", folded)
+    tokens: list[str] = []
+    for raw in _TOKEN.findall(folded):
+        for tok in _clean_token(raw):
+            if tok == CLAUSE and (not tokens or tokens[-1] == CLAUSE):
+                continue
+            tokens.append(tok)
+    while tokens and tokens[-1] == CLAUSE:
+        tokens.pop()
+    return " ".join(tokens)
