@@ -1,4 +1,4 @@
-"""The real twilio and python-telegram-bot libraries against the fakes."""
+"""The real twilio library against FakeTwilio (python-telegram-bot: test_fakes_telegram.py)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,18 @@ async def twilio(fake_twilio: FakeTwilio) -> AsyncIterator[Client]:
         await http.close()
 
 
+async def test_twilio_client_ignores_region_env(
+    fake_twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWILIO_REGION", "ie1")
+    client, http = twilio_client(fake_twilio)
+    try:
+        await client.messages.create_async(to=TO, from_=FROM, body="hi")
+    finally:
+        await http.close()
+    assert len(fake_twilio.messages) == 1
+
+
 async def test_twilio_create_message(fake_twilio: FakeTwilio, twilio: Client) -> None:
     message = await twilio.messages.create_async(
         to=TO, from_=FROM, body="Hi “there”", status_callback="https://tandem.test/sms/status"
@@ -83,7 +95,7 @@ async def test_twilio_segments_and_messaging_service(
 
 async def test_twilio_wrong_credentials(fake_twilio: FakeTwilio) -> None:
     http = AsyncTwilioHttpClient()
-    client = Client(tw.ACCOUNT_SID, "wrong-token", http_client=http, environment={})
+    client = Client(tw.ACCOUNT_SID, "wrong-token", http_client=http)
     client.api.base_url = fake_twilio.url
     fake_twilio.script(tw.server_error())
     try:

@@ -155,12 +155,15 @@ def twilio_client(fake: FakeTwilio) -> tuple[Client, AsyncTwilioHttpClient]:
     """A real twilio Client whose Messages API calls go to `fake`.
 
     `client.api` is the `Api` Domain; every resource under it builds its URL from
-    `Domain.base_url` ("https://api.twilio.com" by default) via `Domain.absolute_url`. Setting
-    `client.api.base_url` is therefore enough, as long as no `edge`/`region` is configured (those
-    rewrite the host in `ClientBase.get_hostname`). The caller must `await http.close()`.
+    `Domain.base_url` ("https://api.twilio.com" by default) via `Domain.absolute_url`, so setting
+    `client.api.base_url` is the supported override. `ClientBase.get_hostname` would still
+    rewrite the host when an edge/region is set (also read from TWILIO_EDGE / TWILIO_REGION in
+    the environment), so both are cleared. The caller must `await http.close()`.
     """
     http = AsyncTwilioHttpClient()
-    client = Client(fake.account_sid, fake.auth_token, http_client=http, environment={})
+    client = Client(fake.account_sid, fake.auth_token, http_client=http)
+    client.edge = None
+    client.region = None
     client.api.base_url = fake.url
     return client, http
 
