@@ -68,7 +68,9 @@ def step(
         if run is not None and run.status != "ended":
             pre.append(m.FlowEnded(run.flow_id, "interrupted"))
         flow = library.get(event.flow_id)
-        run = m.RunState(flow.id, flow.version, flow.start, variables=dict(event.variables))
+        run = m.RunState(
+            ctx.new_id(), flow.id, flow.version, flow.start, variables=dict(event.variables)
+        )
         rt = Runtime(flow, ctx, run)
         rt.actions.extend(pre)
         rt.emit(m.Transition(flow.id, "", flow.start))
@@ -125,6 +127,7 @@ def _drive(
                 elif outcome.then:
                     nxt = library.get(outcome.then)
                     rt.variables = {}
+                    run = m.RunState(rt.ctx.new_id(), nxt.id, nxt.version, nxt.start)
                     rt.emit(m.Transition(nxt.id, "", nxt.start))
                     cursor.switch(nxt, nxt.start)
                 else:
@@ -152,6 +155,7 @@ def _waiting(run: m.RunState, cursor: _Cursor, stack: list[m.Frame], wait: Wait)
     now = rt.ctx.now
     same_wait = run.status == "waiting" and run.state == rt.state and run.flow_id == cursor.flow.id
     return m.RunState(
+        run_id=run.run_id,
         flow_id=cursor.flow.id,
         flow_version=cursor.flow.version,
         state=rt.state,

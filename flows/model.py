@@ -140,6 +140,7 @@ class Frame:
 
 @dataclass(frozen=True)
 class RunState:
+    run_id: str  # new for every top-level run (Start, or a flow's `then`)
     flow_id: str
     flow_version: str
     state: str

@@ -2,6 +2,23 @@
 all on `Base.metadata` (Alembic and the tests rely on that)."""
 
 from storage.models.base import Base
-from storage.models.core import ChannelIdentity, Event, FlowRun, Message, OutboxItem, Patient
+from storage.models.core import (
+    ChannelIdentity,
+    Event,
+    FlowRun,
+    FlowVersion,
+    Message,
+    OutboxItem,
+    Patient,
+)
 
-__all__ = ["Base", "ChannelIdentity", "Event", "FlowRun", "Message", "OutboxItem", "Patient"]
+__all__ = [
+    "Base",
+    "ChannelIdentity",
+    "Event",
+    "FlowRun",
+    "FlowVersion",
+    "Message",
+    "OutboxItem",
+    "Patient",
+]

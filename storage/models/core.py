@@ -59,18 +59,34 @@ class FlowRun(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    run_key: Mapped[str] = mapped_column(String(36))  # the engine's id for this top-level run
     flow_id: Mapped[str] = mapped_column(String(64))
     flow_version: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(64))
     variables: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     stack: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     retries: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active, ended
+    reminded: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active, waiting, ended
     waiting_since: Mapped[datetime | None]
     timeout_at: Mapped[datetime | None] = mapped_column(index=True)
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))
+
+
+class FlowVersion(Base):
+    """Every flow version a run was started on, so editing a flow never breaks a run in flight."""
+
+    __tablename__ = "flow_versions"
+    __table_args__ = (UniqueConstraint("flow_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    flow_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(64))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime]
 
 
 class Message(Base):

@@ -44,6 +44,25 @@ def upgrade() -> None:
         batch_op.create_index("ix_events_patient_id_id", ["patient_id", "id"], unique=False)
 
     op.create_table(
+        "flow_versions",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("flow_id", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.String(length=64), nullable=False),
+        sa.Column(
+            "snapshot",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", storage.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_flow_versions")),
+        sa.UniqueConstraint("flow_id", "version", name=op.f("uq_flow_versions_flow_id_version")),
+    )
+    op.create_table(
         "patients",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("created_at", storage.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -93,6 +112,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("patient_id", sa.String(length=36), nullable=False),
+        sa.Column("run_key", sa.String(length=36), nullable=False),
         sa.Column("flow_id", sa.String(length=64), nullable=False),
         sa.Column("flow_version", sa.String(length=64), nullable=False),
         sa.Column("state", sa.String(length=64), nullable=False),
@@ -107,12 +127,14 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("retries", sa.Integer(), nullable=False),
+        sa.Column("reminded", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("waiting_since", storage.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("timeout_at", storage.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("started_at", storage.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", storage.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("ended_at", storage.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("outcome", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
             ["patient_id"], ["patients.id"], name=op.f("fk_flow_runs_patient_id_patients")
         ),
@@ -218,6 +240,7 @@ def downgrade() -> None:
 
     op.drop_table("channel_identities")
     op.drop_table("patients")
+    op.drop_table("flow_versions")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index("ix_events_patient_id_id")
 

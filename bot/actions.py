@@ -1,0 +1,148 @@
+"""What the pipeline does with each action the engine returns.
+
+Handlers are looked up by action type; later areas (scheduler, escalations) register their own
+handler for `Schedule` and `Escalate` in place of the default, which only logs the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flows import model as m
+from storage import repo
+from storage.models import ChannelIdentity, Patient
+
+if TYPE_CHECKING:
+    from bot.pipeline import Pipeline
+
+URGENT_PRIORITY = 10
+# Patient fields a flow may change, and nothing else.
+UPDATABLE = {"display_name", "checkin_time", "consent_given", "consent_text", "locale", "timezone"}
+
+
+@dataclass
+class Turn:
+    """One unit of work for one patient inside one transaction."""
+
+    pipeline: Pipeline
+    session: AsyncSession
+    patient: Patient
+    now: datetime
+    channel: str | None  # the channel the triggering message came in on, if any
+    _identity: ChannelIdentity | None = field(default=None, repr=False)
+
+    async def identity(self) -> ChannelIdentity | None:
+        if self._identity is None:
+            self._identity = await repo.primary_identity(self.session, self.patient.id)
+        return self._identity
+
+    async def send(
+        self, text: str, *, urgent: bool = False, choices: list[Any] | None = None
+    ) -> bool:
+        """Queue a message on the patient's channel; False when they have no channel."""
+        identity = await self.identity()
+        if identity is None:
+            return False
+        await repo.enqueue(
+            self.session,
+            self.patient.id,
+            identity.channel,
+            identity.address,
+            text,
+            self.now,
+            choices=choices,
+            priority=URGENT_PRIORITY if urgent else 0,
+        )
+        return True
+
+    async def log(
+        self, kind: str, data: dict[str, Any], flow: tuple[str, str] | None = None
+    ) -> None:
+        await repo.log(
+            self.session,
+            self.now,
+            kind,
+            self.patient.id,
+            data,
+            flow_id=flow[0] if flow else None,
+            flow_version=flow[1] if flow else None,
+        )
+
+
+Handler = Callable[[Turn, Any], Awaitable[None]]
+
+
+async def _send(turn: Turn, action: m.Send) -> None:
+    choices = [{"label": label, "value": value} for label, value in action.choices]
+    await turn.send(action.text, urgent=action.urgent, choices=choices)
+    await turn.log("message_queued", {"key": action.key, "urgent": action.urgent})
+
+
+async def _update_patient(turn: Turn, action: m.UpdatePatient) -> None:
+    patient = turn.patient
+    changed = {}
+    for name, value in action.fields.items():
+        if name not in UPDATABLE:
+            raise ValueError(f"a flow may not change patient field {name!r}")
+        setattr(patient, name, value)
+        changed[name] = value if name != "consent_text" else "(recorded)"
+    if "consent_given" in action.fields:
+        patient.consent_at = turn.now
+        patient.consent_method = f"chat:{turn.channel or 'unknown'}"
+        await turn.log("consent", {"given": bool(action.fields["consent_given"])})
+    await turn.log("patient_updated", {"fields": sorted(changed)})
+
+
+async def _transition(turn: Turn, action: m.Transition) -> None:
+    await turn.log("transition", {"from": action.source, "to": action.dest}, (action.flow_id, ""))
+
+
+async def _answer(turn: Turn, action: m.RecordAnswer) -> None:
+    await turn.log(
+        "answer", {"step": action.step, "variable": action.variable, "value": action.value}
+    )
+
+
+async def _measure(turn: Turn, action: m.RecordMeasure) -> None:
+    await turn.log(
+        "measure", {"measure": action.measure, "item": action.item, "value": action.value}
+    )
+
+
+async def _flow_ended(turn: Turn, action: m.FlowEnded) -> None:
+    await turn.log("flow_ended", {"outcome": action.outcome}, (action.flow_id, ""))
+
+
+async def _schedule_requested(turn: Turn, action: m.Schedule) -> None:
+    at = action.at.isoformat() if action.at else None
+    data = {"kind": action.kind, "local_time": action.local_time, "at": at, **dict(action.data)}
+    await turn.log("schedule_requested", data)
+
+
+async def _escalation_requested(turn: Turn, action: m.Escalate) -> None:
+    await turn.log("escalation_requested", {"reason": action.reason, "priority": action.priority})
+
+
+class ActionHandlers:
+    def __init__(self) -> None:
+        self._handlers: dict[type, Handler] = {
+            m.Send: _send,
+            m.UpdatePatient: _update_patient,
+            m.Transition: _transition,
+            m.RecordAnswer: _answer,
+            m.RecordMeasure: _measure,
+            m.FlowEnded: _flow_ended,
+            m.Schedule: _schedule_requested,
+            m.Escalate: _escalation_requested,
+        }
+
+    def register(self, action_type: type, handler: Handler) -> None:
+        self._handlers[action_type] = handler
+
+    async def handle(self, turn: Turn, action: m.Action) -> None:
+        await self._handlers[type(action)](turn, action)

@@ -1,0 +1,79 @@
+"""The aiohttp application: health probes, JSON errors, request size limit, the try-it routes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+from sqlalchemy import text
+
+from bot import trypage
+from bot.service import Tandem
+from storage import migrate
+
+log = structlog.get_logger("tandem.http")
+TANDEM = web.AppKey("tandem", Tandem)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def json_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message, "status": status}, status=status)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error is JSON with a reason; unexpected ones are logged and answered 500."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        if exc.status < 400:
+            raise
+        reason = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
+        return json_error(exc.status, reason or exc.reason)
+    except Exception:
+        log.exception("request_failed", path=request.path)
+        return json_error(500, "internal error")
+    finally:
+        log.info(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=status,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    tandem = request.app[TANDEM]
+    try:
+        async with tandem.db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        pending = await migrate.pending_heads(tandem.db)
+    except Exception as exc:
+        return json_error(503, f"database unreachable: {type(exc).__name__}")
+    if pending:
+        return json_error(503, f"migrations pending: {', '.join(sorted(pending))}")
+    return web.json_response({"status": "ready"})
+
+
+def create_app(tandem: Tandem) -> web.Application:
+    """The HTTP app for one Tandem process (the caller starts and stops background work)."""
+    app = web.Application(middlewares=[errors], client_max_size=tandem.settings.max_request_bytes)
+    app[TANDEM] = tandem
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    if tandem.settings.try_channel_enabled:
+        trypage.setup(app, tandem)
+    return app

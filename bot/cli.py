@@ -1,0 +1,73 @@
+"""The `tandem` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"tandem: invalid configuration: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tandem", description="Tandem: coached chatbot backend")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP server, dispatcher and scheduler")
+    serve.add_argument("--host", help="bind address (default: TANDEM_HOST)")
+    serve.add_argument("--port", type=int, help="port (default: TANDEM_PORT)")
+    serve.add_argument("--no-migrate", action="store_true", help="do not migrate on start")
+
+    db = sub.add_parser("db", help="database commands")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply pending migrations")
+
+    flows = sub.add_parser("flows", help="flow content commands")
+    flows_sub = flows.add_subparsers(dest="flows_command", required=True)
+    flows_sub.add_parser("check", help="validate every flow and its texts")
+    flows_sub.add_parser("list", help="print each flow id and version")
+    diagram = flows_sub.add_parser("diagram", help="print a flow's Mermaid diagram")
+    diagram.add_argument("flow")
+
+    chat = sub.add_parser("chat", help="talk to Tandem in the terminal (reads stdin)")
+    chat.add_argument("--address", default="terminal", help="conversation id (default: terminal)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.command == "flows":
+        from bot.flowcmd import run_flows_command
+
+        raise SystemExit(run_flows_command(args.flows_command, getattr(args, "flow", None)))
+    settings = _settings()
+    from bot.logs import configure
+
+    configure(settings.log_level if args.command == "serve" else "warning")
+    if args.command == "serve":
+        from bot.server import serve
+
+        host = args.host or settings.host
+        port = args.port or settings.port
+        if not 0 < port < 65536:
+            print(f"tandem: --port must be between 1 and 65535 (got {port})", file=sys.stderr)
+            raise SystemExit(2)
+        asyncio.run(serve(settings, host, port, migrate=not args.no_migrate))
+    elif args.command == "db":
+        from bot.server import upgrade_database
+
+        asyncio.run(upgrade_database(settings))
+        print("database is up to date")
+    elif args.command == "chat":
+        from bot.terminal import chat
+
+        raise SystemExit(asyncio.run(chat(settings, args.address, sys.stdin, sys.stdout)))

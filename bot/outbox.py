@@ -1,0 +1,217 @@
+"""The dispatcher: hands queued outbox rows to their channel, in order per patient, at least once.
+
+Ordering: a row is claimed only when no earlier (or more urgent) row of the same patient is still
+pending or in flight, so the next message is not handed to a provider before the previous one was
+accepted. Crash safety: a claimed row is marked `sending` before the provider call; if the process
+dies mid-call the lease expires and the row is sent again (the one at-least-once edge: the provider
+may have accepted the first attempt). A row the provider accepted is marked `sent` and never sent
+again. Retries back off exponentially with jitter (tenacity's wait policy), honouring Retry-After.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any, cast
+
+import structlog
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
+from tenacity import RetryCallState, wait_exponential_jitter
+
+from bot.channels.base import Channel, Choice, OutboundMessage, SendError, SendResult
+from bot.clock import Clock
+from storage import repo
+from storage.db import Database
+from storage.models import Message, OutboxItem
+
+log = structlog.get_logger("tandem.outbox")
+_backoff = wait_exponential_jitter(initial=2, max=15 * 60, jitter=2)
+
+# Called after a permanent failure (e.g. the patient opted out at the provider).
+FailureHook = Callable[[OutboundMessage, SendError], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DispatcherConfig:
+    batch_size: int = 50
+    lease: timedelta = timedelta(seconds=120)
+    horizon: timedelta = timedelta(hours=24)
+    poll_interval: float = 1.0
+
+
+def backoff_seconds(attempts: int, retry_after: float | None) -> float:
+    state = cast(RetryCallState, SimpleNamespace(attempt_number=max(1, attempts)))
+    delay = _backoff(state)
+    return max(delay, retry_after) if retry_after is not None else delay
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        channels: Mapping[str, Channel],
+        clock: Clock,
+        config: DispatcherConfig | None = None,
+    ) -> None:
+        self.db = db
+        self.channels = dict(channels)
+        self.clock = clock
+        self.config = config or DispatcherConfig()
+        self.failure_hooks: list[FailureHook] = []
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dispatch until `stop` is set; wakes early when new rows are queued."""
+        while not stop.is_set():
+            try:
+                sent = await self.dispatch_once()
+            except Exception:  # keep the loop alive through a database blip
+                log.exception("dispatch_failed")
+                sent = 0
+            if sent:
+                continue
+            self._wakeup.clear()
+            waiters = [
+                asyncio.ensure_future(self._wakeup.wait()),
+                asyncio.ensure_future(stop.wait()),
+            ]
+            await asyncio.wait(
+                waiters, timeout=self.config.poll_interval, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def dispatch_once(self) -> int:
+        """Claim a batch of due rows, send them, record the outcomes. Returns rows handled."""
+        items = await self._claim()
+        if not items:
+            return 0
+        results = await asyncio.gather(
+            *(self._send(item) for item in items), return_exceptions=True
+        )
+        for item, result in zip(items, results, strict=True):
+            await self._record(item, result)
+        return len(items)
+
+    async def drain(self, max_rounds: int = 1000) -> int:
+        """Dispatch until nothing is due now (tests and `tandem chat`)."""
+        total = 0
+        for _ in range(max_rounds):
+            handled = await self.dispatch_once()
+            if not handled:
+                break
+            total += handled
+        return total
+
+    async def _claim(self) -> list[OutboundMessage]:
+        now = self.clock.now()
+        earlier = aliased(OutboxItem)
+        blocked = exists().where(
+            earlier.patient_id == OutboxItem.patient_id,
+            earlier.id != OutboxItem.id,
+            or_(
+                earlier.status == "sending",
+                and_(
+                    earlier.status == "pending",
+                    or_(
+                        earlier.priority > OutboxItem.priority,
+                        and_(earlier.priority == OutboxItem.priority, earlier.id < OutboxItem.id),
+                    ),
+                ),
+            ),
+        )
+        query = (
+            select(OutboxItem)
+            .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now, ~blocked)
+            .order_by(OutboxItem.priority.desc(), OutboxItem.id)
+            .limit(self.config.batch_size)
+        )
+        async with self.db.session() as session, session.begin():
+            # In-flight rows whose lease ran out belong to a process that died: send them again.
+            await session.execute(
+                update(OutboxItem)
+                .where(
+                    OutboxItem.status == "sending", OutboxItem.claimed_at < now - self.config.lease
+                )
+                .values(status="pending")
+            )
+            if self.db.is_postgres:
+                query = query.with_for_update(skip_locked=True, of=OutboxItem)
+            rows = list((await session.execute(query)).scalars())
+            seen: set[str] = set()
+            claimed = []
+            for row in rows:
+                if row.patient_id in seen:
+                    continue  # one in flight per patient keeps their messages in order
+                seen.add(row.patient_id)
+                row.status, row.claimed_at, row.attempts = "sending", now, row.attempts + 1
+                claimed.append(_outbound(row))
+        return claimed
+
+    async def _send(self, item: OutboundMessage) -> SendResult:
+        channel = self.channels.get(item.channel)
+        if channel is None:
+            raise SendError(f"channel {item.channel!r} is not configured")
+        return await channel.send(item)
+
+    async def _record(self, item: OutboundMessage, result: SendResult | BaseException) -> None:
+        now = self.clock.now()
+        async with self.db.session() as session, session.begin():
+            row = await session.get(OutboxItem, item.outbox_id)
+            message = await session.get(Message, row.message_id) if row else None
+            if row is None or message is None:
+                return
+            message.updated_at = now
+            if isinstance(result, SendResult):
+                row.status, row.sent_at, row.last_error = "sent", now, None
+                message.status = "sent"
+                message.provider_message_id = result.provider_message_id
+                await repo.log(
+                    session, now, "message_sent", row.patient_id, _sent_data(row, result)
+                )
+                return
+            error = result if isinstance(result, SendError) else SendError(repr(result))
+            row.last_error = error.reason[:2000]
+            expired = now - row.created_at >= self.config.horizon
+            if error.permanent or expired:
+                row.status = message.status = "failed"
+                message.error = error.reason[:2000]
+                await repo.log(
+                    session,
+                    now,
+                    "message_failed",
+                    row.patient_id,
+                    {"outbox_id": row.id, "code": error.code, "expired": expired},
+                )
+            else:
+                row.status = "pending"
+                row.next_attempt_at = now + timedelta(
+                    seconds=backoff_seconds(row.attempts, error.retry_after)
+                )
+        if isinstance(result, SendError) and (result.permanent or expired):
+            for hook in self.failure_hooks:
+                await hook(item, result)
+        log.info("outbox_result", outbox_id=item.outbox_id, ok=isinstance(result, SendResult))
+
+
+def _outbound(row: OutboxItem) -> OutboundMessage:
+    return OutboundMessage(
+        outbox_id=row.id,
+        patient_id=row.patient_id,
+        channel=row.channel,
+        address=row.address,
+        text=row.body,
+        choices=tuple(Choice(c["label"], c["value"]) for c in row.choices or []),
+        urgent=row.priority > 0,
+    )
+
+
+def _sent_data(row: OutboxItem, result: SendResult) -> dict[str, Any]:
+    return {"outbox_id": row.id, "attempts": row.attempts, "segments": result.segments}

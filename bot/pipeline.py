@@ -1,0 +1,279 @@
+"""The inbound pipeline: store -> lock the patient -> engine step -> persist -> wake the dispatcher.
+
+A message acknowledged to a channel is committed first (`store`); processing happens in a second
+transaction under the patient's conversation lock, and takes every stored-but-unprocessed message
+of that patient in arrival order, so concurrent requests never reorder a conversation and a crash
+between the two leaves the message for the sweeper, not lost.
+"""
+
+from __future__ import annotations
+
+import random
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.actions import ActionHandlers, Turn
+from bot.channels.base import InboundMessage
+from bot.clock import Clock
+from bot.runs import to_state, write_state
+from bot.settings import Settings
+from flows import model as m
+from flows.engine import EngineError, step
+from flows.library import FlowLibrary
+from storage import repo
+from storage.db import Database
+from storage.models import FlowRun, Message, Patient
+
+log = structlog.get_logger("tandem.pipeline")
+
+# An interceptor sees every inbound message before any flow logic (opt-out keywords, safety,
+# coach takeover, scheduling commands) and returns True when it has fully handled the message.
+Interceptor = Callable[[Turn, Message], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    message_id: int | None
+    patient_id: str
+    duplicate: bool
+    new_patient: bool
+
+
+class Pipeline:
+    def __init__(
+        self,
+        db: Database,
+        library: FlowLibrary,
+        settings: Settings,
+        clock: Clock,
+        *,
+        on_outbox: Callable[[], None] = lambda: None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.library = library
+        self.settings = settings
+        self.clock = clock
+        self.on_outbox = on_outbox
+        self.rng = rng or random.Random()
+        self.interceptors: list[Interceptor] = []
+        self.handlers = ActionHandlers()
+        self._saved_versions: set[tuple[str, str]] = set()
+
+    async def receive(self, msg: InboundMessage) -> Receipt:
+        """Store the message (committed), then process the patient's pending messages."""
+        receipt = await self.store(msg)
+        if not receipt.duplicate:
+            await self.process_patient(receipt.patient_id)
+        return receipt
+
+    async def store(self, msg: InboundMessage) -> Receipt:
+        now = self.clock.now()
+        async with self.db.session() as session, session.begin():
+            patient, created = await repo.get_or_create_patient(
+                session,
+                msg.channel,
+                msg.address,
+                now,
+                locale=self.settings.default_locale,
+                timezone=self.settings.default_timezone,
+            )
+            message_id = await repo.insert_inbound(
+                session,
+                patient.id,
+                msg.channel,
+                msg.provider_message_id,
+                msg.text,
+                msg.payload,
+                now,
+            )
+        if message_id is None:
+            log.info("inbound_duplicate", channel=msg.channel, patient=patient.id)
+        return Receipt(message_id, patient.id, message_id is None, created)
+
+    async def process_patient(self, patient_id: str) -> int:
+        """Process every stored, unprocessed message of one patient, in order."""
+        done = 0
+        async with self.db.session() as session, session.begin():
+            patient = await repo.lock_patient(session, patient_id)
+            if patient is None:
+                return 0
+            for message in await repo.pending_inbound(session, patient_id):
+                await self._process_one(session, patient, message)
+                done += 1
+        if done:
+            self.on_outbox()
+        return done
+
+    async def _process_one(self, session: AsyncSession, patient: Patient, message: Message) -> None:
+        now = self.clock.now()
+        turn = Turn(self, session, patient, now, message.channel)
+        try:
+            async with session.begin_nested():
+                handled = False
+                for interceptor in self.interceptors:
+                    if await interceptor(turn, message):
+                        handled = True
+                        break
+                if not handled:
+                    await self.advance(turn, m.Text(message.body, message.payload))
+            message.status = "processed"
+        except Exception as exc:  # a failing step must never lose the message
+            message.status = "failed"
+            message.error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
+            await repo.log(session, now, "step_failed", patient.id, {"message_id": message.id})
+            log.error(
+                "step_failed", patient=patient.id, message_id=message.id, error=type(exc).__name__
+            )
+        message.updated_at = now
+
+    def context(self, patient: Patient, now: Any) -> m.Context:
+        return m.Context(
+            now=now,
+            locale=patient.locale,
+            timezone=patient.timezone,
+            new_id=lambda: str(uuid4()),
+            rng=self.rng,
+            patient={
+                "name": patient.display_name,
+                "checkin_time": patient.checkin_time,
+                "locale": patient.locale,
+                "timezone": patient.timezone,
+                "consent_given": patient.consent_given,
+            },
+            site={
+                "program": self.settings.program_name,
+                "support": self.settings.support_contact,
+            },
+        )
+
+    async def advance(self, turn: Turn, event: m.Event) -> m.StepResult:
+        """Run one engine step for the patient of `turn` and persist everything it produced."""
+        session, patient = turn.session, turn.patient
+        row = await repo.active_run(session, patient.id)
+        run = to_state(row)
+        if isinstance(event, m.Text) and (run is None or run.status == "ended"):
+            event = m.Start("onboarding" if patient.consent_given is not True else "checkin")
+        if run is not None and not self.library.has_version(run.flow_id, run.flow_version):
+            await self._load_versions(session, run)
+        result = step(self.library, run, event, self.context(patient, turn.now))
+        await self._persist_run(session, patient, row, result, turn)
+        for action in result.actions:
+            await self.handlers.handle(turn, action)
+        return result
+
+    async def _load_versions(self, session: AsyncSession, run: m.RunState) -> None:
+        for flow_id, version in [(run.flow_id, run.flow_version)] + [
+            (f.flow_id, f.flow_version) for f in run.stack
+        ]:
+            if self.library.has_version(flow_id, version):
+                continue
+            snapshot = await repo.load_flow_version(session, flow_id, version)
+            if snapshot is None:
+                raise EngineError(f"flow {flow_id!r} version {version!r} is gone")
+            self.library.add_snapshot(snapshot)
+
+    async def _persist_run(
+        self,
+        session: AsyncSession,
+        patient: Patient,
+        row: FlowRun | None,
+        result: m.StepResult,
+        turn: Turn,
+    ) -> None:
+        run = result.run
+        if run is None:
+            return
+        for flow_id, version in {(run.flow_id, run.flow_version)}:
+            if (flow_id, version) not in self._saved_versions:
+                flow = self.library.get(flow_id, version)
+                await repo.save_flow_version(
+                    session, flow_id, version, flow.source.snapshot(), turn.now
+                )
+                self._saved_versions.add((flow_id, version))
+        if row is not None and row.run_key != run.run_id:
+            ended = [
+                a.outcome
+                for a in result.actions
+                if isinstance(a, m.FlowEnded) and a.flow_id == row.flow_id
+            ]
+            row.status, row.ended_at, row.updated_at = "ended", turn.now, turn.now
+            row.outcome = ended[0] if ended else "interrupted"
+            row = None
+        if row is None:
+            row = FlowRun(
+                patient_id=patient.id,
+                run_key=run.run_id,
+                flow_id=run.flow_id,
+                flow_version=run.flow_version,
+                state=run.state,
+                started_at=turn.now,
+                updated_at=turn.now,
+            )
+            session.add(row)
+        write_state(row, run, turn.now)
+        if run.status == "ended":
+            ended = [a.outcome for a in result.actions if isinstance(a, m.FlowEnded)]
+            row.outcome = ended[-1] if ended else "completed"
+        await session.flush()
+
+    async def start_flow(self, patient_id: str, flow_id: str) -> None:
+        """Start `flow_id` for a patient now (scheduler, coach or API), under the patient lock."""
+        async with self.db.session() as session, session.begin():
+            patient = await repo.lock_patient(session, patient_id)
+            if patient is None:
+                raise KeyError(patient_id)
+            await self.advance(
+                Turn(self, session, patient, self.clock.now(), None), m.Start(flow_id)
+            )
+        self.on_outbox()
+
+    async def fire_timeouts(self, limit: int = 100) -> int:
+        """Deliver a Timeout to every waiting run whose timeout has passed."""
+        now = self.clock.now()
+        async with self.db.session() as session:
+            rows = await session.execute(
+                select(FlowRun.patient_id)
+                .where(FlowRun.status == "waiting", FlowRun.timeout_at <= now)
+                .order_by(FlowRun.timeout_at)
+                .limit(limit)
+            )
+            patients = list(dict.fromkeys(rows.scalars()))
+        for patient_id in patients:
+            async with self.db.session() as session, session.begin():
+                patient = await repo.lock_patient(session, patient_id)
+                run = await repo.active_run(session, patient_id)
+                if patient is None or run is None or run.timeout_at is None or run.timeout_at > now:
+                    continue  # answered or handled by another process meanwhile
+                await self.advance(Turn(self, session, patient, now, None), m.Timeout())
+        if patients:
+            self.on_outbox()
+        return len(patients)
+
+    async def sweep_unprocessed(self, older_than_seconds: float = 30.0) -> int:
+        """Process messages stored but never processed (a crash between store and step)."""
+        from datetime import timedelta
+
+        cutoff = self.clock.now() - timedelta(seconds=older_than_seconds)
+        async with self.db.session() as session:
+            rows = await session.execute(
+                select(Message.patient_id)
+                .where(
+                    Message.direction == "in",
+                    Message.status == "received",
+                    Message.created_at <= cutoff,
+                )
+                .distinct()
+                .limit(100)
+            )
+            patients = list(rows.scalars())
+        for patient_id in patients:
+            await self.process_patient(patient_id)
+        return len(patients)

@@ -1,0 +1,108 @@
+"""Routes of the try-it web chat: the page at /try and its small JSON API."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+
+from bot.channels.base import InboundMessage
+from bot.channels.trychat import MAX_TEXT, NAME
+from bot.service import Tandem
+from storage import repo
+from storage.models import Message
+
+PAGE = Path(__file__).with_name("static") / "try.html"
+SESSION_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+class TryMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    session: str = Field(pattern=SESSION_PATTERN)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _unprocessable(exc: ValidationError) -> web.HTTPUnprocessableEntity:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "body"
+    return web.HTTPUnprocessableEntity(reason="invalid field", text=f"{where}: {first['msg']}")
+
+
+def setup(app: web.Application, tandem: Tandem) -> None:
+    async def page(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(PAGE)
+
+    async def post_message(request: web.Request) -> web.Response:
+        raw = await request.read()
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise web.HTTPBadRequest(
+                reason="malformed JSON", text=f"malformed JSON: {exc}"
+            ) from exc
+        try:
+            msg = TryMessage.model_validate(body)
+        except ValidationError as exc:
+            raise _unprocessable(exc) from exc
+        receipt = await tandem.pipeline.receive(
+            InboundMessage(
+                channel=NAME,
+                address=msg.session,
+                text=msg.text,
+                provider_message_id=f"{msg.session}:{msg.id}" if msg.id else None,
+                received_at=datetime.now(UTC),
+            )
+        )
+        return web.json_response(
+            {
+                "message_id": receipt.message_id,
+                "patient_id": receipt.patient_id,
+                "duplicate": receipt.duplicate,
+            },
+            status=200 if receipt.duplicate else 202,
+        )
+
+    async def list_messages(request: web.Request) -> web.Response:
+        session_id = request.query.get("session", "")
+        try:
+            after = int(request.query.get("after", "0"))
+        except ValueError as exc:
+            raise web.HTTPUnprocessableEntity(text="after: must be an integer") from exc
+        if not _valid_session(session_id):
+            raise web.HTTPUnprocessableEntity(text="session: 1-64 letters, digits, - or _")
+        async with tandem.db.session() as session:
+            patient = await repo.find_patient(session, NAME, session_id)
+            if patient is None:
+                return web.json_response({"messages": []})
+            rows = await session.execute(
+                select(Message)
+                .where(Message.patient_id == patient.id, Message.id > after)
+                .order_by(Message.id)
+                .limit(200)
+            )
+            messages = [
+                {
+                    "id": m.id,
+                    "direction": m.direction,
+                    "text": m.body,
+                    "status": m.status,
+                    "at": m.created_at.isoformat(),
+                }
+                for m in rows.scalars()
+            ]
+        return web.json_response({"messages": messages})
+
+    app.router.add_get("/try", page)
+    app.router.add_post("/try/api/messages", post_message)
+    app.router.add_get("/try/api/messages", list_messages)
+
+
+def _valid_session(value: str) -> bool:
+    import re
+
+    return re.fullmatch(SESSION_PATTERN, value) is not None
