@@ -76,8 +76,10 @@ def _word_unit(word: str) -> _Unit:
     for tok in tokens:
         if len(tok) >= _MIN_JOIN:
             # A letter may repeat across spaces ("k i l l") and any letter may be followed by a
-            # space, so spaced-out and run-together spellings both match.
-            parts.append(" ?".join(f"{c}(?: ?{c}){{0,4}}" if c.isalpha() else re.escape(c) for c in tok))
+            # space, so spaced-out and run-together spellings both match. The repeat is bounded
+            # so long runs like "k k k k ..." cannot make matching quadratic.
+            chars = (f"{c}(?: ?{c}){{0,4}}" if c.isalpha() else re.escape(c) for c in tok)
+            parts.append(" ?".join(chars))
         else:
             parts.append(re.escape(tok))
     regex = _SEP_REQUIRED.join(parts)

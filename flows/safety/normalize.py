@@ -19,6 +19,8 @@ _APOSTROPHES = re.compile(r"['’‘`´ʼʹ]")
 _CLAUSE_PUNCT = re.compile(r"[.!?;,:]+(?=\s|$)")
 # "!" or "|" wedged between letters is a stand-in for "i" ("k!ll", "k|ll").
 _BANG_I = re.compile(r"(?<=[a-z])[!|](?=[a-z])")
+# Censoring stars inside a word ("sh*t") are dropped so the word is not split in two.
+_STARS = re.compile(r"(?<=[a-z])\*+(?=[a-z])")
 _TOKEN = re.compile(r"\||[a-z0-9@$]+")
 _LEADING_NUMBER = re.compile(r"^(\d+)(?=[a-z@$])")
 _HAS_LETTER = re.compile(r"[a-z]")
@@ -62,7 +64,7 @@ def normalize(text: str) -> str:
     Clause boundaries appear as the token ``|``. Only ``[a-z0-9| ]`` remain.
     """
     folded = _APOSTROPHES.sub("", _fold(text))
-    folded = _BANG_I.sub("i", folded)
+    folded = _STARS.sub("", _BANG_I.sub("i", folded))
     folded = _CLAUSE_PUNCT.sub(f" {CLAUSE} ", folded)
     tokens: list[str] = []
     for raw in _TOKEN.findall(folded):

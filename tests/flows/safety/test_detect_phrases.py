@@ -234,6 +234,18 @@ CASES: list[tuple[str, str, str | None]] = [
     ("hoy me fue bien en el trabajo", NONE, None),
     ("mi papá me llevó al parque", NONE, None),
     ("I'm so happy I could die", POSSIBLE, "suicide"),
+    ("cutting myself some slack this week", NONE, None),
+    ("I hurt myself playing soccer", NONE, None),
+    ("cut myself shaving lol", NONE, None),
+    ("I shot myself in the foot with that email", NONE, None),
+    ("do sh*t like that", NONE, None),
+    ("my sh*t is everywhere", NONE, None),
+    ("I hurt myself at night when nobody sees", RISK, "self_harm"),
+    ("I cut myself, it was not an accident", RISK, "self_harm"),
+    ("k*ll myself", RISK, "suicide"),
+    ("tomé mis pastillas hoy", NONE, None),
+    ("me tomé 2 pastillas para el dolor", NONE, None),
+    ("my mom is going to kill me if I fail", POSSIBLE, "abuse"),
 ]
 
 
