@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,15 @@ from flows.safety.detect import RiskAssessment, RiskSignal, assess
 from flows.safety.lexicon import CATEGORIES, LEXICON_DIR, load_builtin, load_lexicon
 
 LEVELS = {"none", "possible", "risk"}
+
+
+def _best_time(call: Callable[[], object], repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def test_urgent_and_wants_human() -> None:
@@ -132,12 +142,11 @@ def test_shipped_lexicons_parse() -> None:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=400), st.sampled_from(["en", "es", "fr", "", "es-MX"]))
 def test_assess_never_raises_and_is_quick(text: str, locale: str) -> None:
-    start = time.perf_counter()
     result = assess(text, locale)
-    elapsed = time.perf_counter() - start
     assert result.level in LEVELS
     assert (result.level == "none") == (not result.signals)
-    assert elapsed < 0.05  # generous bound for slow CI; typical messages take ~0.2 ms
+    # Best of three so a busy machine does not fail the run; typical messages take ~0.2 ms.
+    assert _best_time(lambda: assess(text, locale)) < 0.02
 
 
 SOUP = "i want to kill my self myself k i l l die no not dont me quiero matar sh kms kys pills"
@@ -156,9 +165,7 @@ def test_assess_on_risky_word_soup(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["k " * 2000, "a " * 2000, "kill " * 1000, "no " * 2000])
 def test_long_adversarial_messages_stay_linear(text: str) -> None:
-    start = time.perf_counter()
-    assess(text)
-    assert time.perf_counter() - start < 0.5
+    assert _best_time(lambda: assess(text)) < 0.2
 
 
 def test_typical_message_is_well_under_a_millisecond() -> None:
@@ -168,10 +175,12 @@ def test_typical_message_is_well_under_a_millisecond() -> None:
         "YES",
         "I did my breathing exercise twice, felt a bit calmer after",
     ]
-    runs = 200
-    start = time.perf_counter()
-    for _ in range(runs):
-        for message in messages:
-            assess(message)
-    per_message = (time.perf_counter() - start) / (runs * len(messages))
+    runs = 100
+
+    def batch() -> None:
+        for _ in range(runs):
+            for message in messages:
+                assess(message)
+
+    per_message = _best_time(batch, repeats=5) / (runs * len(messages))
     assert per_message < 0.001
