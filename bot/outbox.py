@@ -29,7 +29,7 @@ from storage.db import Database
 from storage.models import Message, OutboxItem
 
 log = structlog.get_logger("tandem.outbox")
-_backoff = wait_exponential_jitter(initial=2, max=15 * 60, jitter=2)
+_backoff = wait_exponential_jitter(multiplier=2, max=15 * 60, jitter=2)
 
 # Called after a permanent failure (e.g. the patient opted out at the provider).
 FailureHook = Callable[[OutboundMessage, SendError], Awaitable[None]]

@@ -85,6 +85,10 @@ class Pipeline:
                 locale=self.settings.default_locale,
                 timezone=self.settings.default_timezone,
             )
+            if not created:
+                # Ids are handed out under the patient's lock, so id order is commit order and
+                # the processor never skips a message that is still being stored.
+                await repo.lock_patient(session, patient.id)
             message_id = await repo.insert_inbound(
                 session,
                 patient.id,
