@@ -56,7 +56,8 @@ def parse(path: Path) -> Transcript:
     text = path.read_text(encoding="utf-8")
     head, _, body = text.partition("\n---\n")
     comments = [line for line in head.splitlines() if line.startswith("#")]
-    header = yaml.safe_load("\n".join(l for l in head.splitlines() if not l.startswith("#"))) or {}
+    kept = [line for line in head.splitlines() if not line.startswith("#")]
+    header = yaml.safe_load("\n".join(kept)) or {}
     lines: list[tuple[str, str]] = []
     for raw in body.splitlines():
         if raw.startswith("  ") and lines and lines[-1][0] == "bot":
