@@ -33,9 +33,11 @@ from storage.models import FlowRun, Message, Patient
 
 log = structlog.get_logger("tandem.pipeline")
 
-# An interceptor sees every inbound message before any flow logic (opt-out keywords, safety,
-# coach takeover, scheduling commands) and returns True when it has fully handled the message.
+# An interceptor sees every inbound message before any flow logic and returns True when it has
+# fully handled the message. They run in `order`: safety (10) always first, then opt-out and help
+# keywords (20), coach takeover (30), scheduling commands (40), program menu (50).
 Interceptor = Callable[[Turn, Message], Awaitable[bool]]
+ORDER_SAFETY, ORDER_OPT_OUT, ORDER_TAKEOVER, ORDER_COMMANDS, ORDER_MENU = 10, 20, 30, 40, 50
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,15 @@ class Pipeline:
         self.on_outbox = on_outbox
         self.rng = rng or random.Random()
         self.interceptors: list[Interceptor] = []
+        self._orders: list[int] = []
         self.handlers = ActionHandlers()
         self._saved_versions: set[tuple[str, str]] = set()
+
+    def add_interceptor(self, interceptor: Interceptor, order: int) -> None:
+        """Run `interceptor` on every inbound message, before those with a higher `order`."""
+        index = sum(1 for existing in self._orders if existing <= order)
+        self._orders.insert(index, order)
+        self.interceptors.insert(index, interceptor)
 
     async def receive(self, msg: InboundMessage) -> Receipt:
         """Store the message (committed), then process the patient's pending messages."""
