@@ -26,6 +26,23 @@ class Settings(BaseSettings):
     program_name: str = "Tandem"
     support_contact: str = "your care team"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Channels (README: "SMS (Twilio)", "Telegram"); a channel is on when its credentials are set.
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_api_url: str = "https://api.twilio.com"
+    twilio_rate: float = 1.0  # messages/s per sender: 1 for a long code; more for short codes
+    twilio_opt_out_replies: Literal["twilio", "tandem"] = "twilio"  # who confirms STOP/HELP
+    telegram_bot_token: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_mode: Literal["webhook", "polling"] = "webhook"
+    telegram_rate: float = 30.0  # messages/s overall (Telegram's bot limit)
+    telegram_chat_rate: float = 1.0  # messages/s per chat
+    send_timeout: float = 10.0  # seconds for one provider call
+    outbox_horizon_hours: float = 24.0  # after this a message that could not be sent is failed
+    enrolment: Literal["open", "invite"] = "open"
 
     @field_validator("database_url")
     @classmethod
@@ -60,10 +77,42 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
 
+    @field_validator("twilio_api_url", "telegram_api_url")
+    @classmethod
+    def _api_root(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("twilio_rate", "telegram_rate", "telegram_chat_rate")
+    @classmethod
+    def _rate(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError("must be 0 (no throttle) or a positive rate in messages/s")
+        return value
+
+    @field_validator("send_timeout", "outbox_horizon_hours")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+
+    @property
+    def twilio_enabled(self) -> bool:
+        return bool(
+            self.twilio_account_sid
+            and self.twilio_auth_token
+            and (self.twilio_from_number or self.twilio_messaging_service_sid)
+        )
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
     @property
     def has_provider_credentials(self) -> bool:
-        # Later channels add their own credential checks here.
-        return False
+        return self.twilio_enabled or self.telegram_enabled
 
     @property
     def try_channel_enabled(self) -> bool:

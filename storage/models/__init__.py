@@ -2,6 +2,7 @@
 all on `Base.metadata` (Alembic and the tests rely on that)."""
 
 from storage.models.base import Base
+from storage.models.channels import DeliveryStatus, Invite, OptOut, ProviderRef
 from storage.models.core import (
     ChannelIdentity,
     Event,
@@ -15,10 +16,14 @@ from storage.models.core import (
 __all__ = [
     "Base",
     "ChannelIdentity",
+    "DeliveryStatus",
     "Event",
     "FlowRun",
     "FlowVersion",
+    "Invite",
     "Message",
+    "OptOut",
     "OutboxItem",
     "Patient",
+    "ProviderRef",
 ]
