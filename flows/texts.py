@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, Undefined
 from jinja2.nativetypes import NativeEnvironment
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -22,7 +22,9 @@ class _NativeSandbox(SandboxedEnvironment, NativeEnvironment):
 _TEXT_ENV = SandboxedEnvironment(
     undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
 )
-_EXPR_ENV = _NativeSandbox(undefined=StrictUndefined)
+# In conditions a variable no step has set yet is simply empty (`count or 0`); `flows check`
+# reports names that no step ever sets. Texts stay strict: a gap there is a content bug.
+_EXPR_ENV = _NativeSandbox(undefined=Undefined)
 
 
 class ContentError(Exception):
