@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
@@ -37,6 +37,8 @@ log = structlog.get_logger("tandem.pipeline")
 # fully handled the message. They run in `order`: safety (10) always first, then opt-out and help
 # keywords (20), coach takeover (30), scheduling commands (40), program menu (50).
 Interceptor = Callable[[Turn, Message], Awaitable[bool]]
+# Extra read-only patient facts for flows (`patient.<name>`), computed before each engine step.
+FactProvider = Callable[[Turn], Awaitable[dict[str, Any]]]
 ORDER_SAFETY, ORDER_OPT_OUT, ORDER_TAKEOVER, ORDER_COMMANDS, ORDER_MENU = 10, 20, 30, 40, 50
 
 
@@ -69,6 +71,8 @@ class Pipeline:
         self._orders: list[int] = []
         self.handlers = ActionHandlers()
         self._saved_versions: set[tuple[str, str]] = set()
+        # Areas that keep their own tables (worry log, exposure ladder) add patient facts here.
+        self.fact_providers: list[FactProvider] = []
 
     def add_interceptor(self, interceptor: Interceptor, order: int) -> None:
         """Run `interceptor` on every inbound message, before those with a higher `order`."""
@@ -147,7 +151,9 @@ class Pipeline:
             )
         message.updated_at = now
 
-    def context(self, patient: Patient, now: Any) -> m.Context:
+    def context(
+        self, patient: Patient, now: Any, facts: Mapping[str, Any] | None = None
+    ) -> m.Context:
         return m.Context(
             now=now,
             locale=patient.locale,
@@ -160,6 +166,7 @@ class Pipeline:
                 "locale": patient.locale,
                 "timezone": patient.timezone,
                 "consent_given": patient.consent_given,
+                **(facts or {}),
             },
             site={
                 "program": self.settings.program_name,
@@ -176,11 +183,20 @@ class Pipeline:
             event = m.Start("onboarding" if patient.consent_given is not True else "checkin")
         if run is not None and not self.library.has_version(run.flow_id, run.flow_version):
             await self._load_versions(session, run)
-        result = step(self.library, run, event, self.context(patient, turn.now))
+        facts = await self._facts(turn)
+        result = step(self.library, run, event, self.context(patient, turn.now, facts))
         await self._persist_run(session, patient, row, result, turn)
         for action in result.actions:
             await self.handlers.handle(turn, action)
         return result
+
+    async def _facts(self, turn: Turn) -> dict[str, Any]:
+        identity = await turn.identity()
+        # Flows branch on the channel (buttons on Telegram, one compact text on SMS).
+        facts: dict[str, Any] = {"channel": identity.channel if identity else turn.channel}
+        for provider in self.fact_providers:
+            facts.update(await provider(turn))
+        return facts
 
     async def _load_versions(self, session: AsyncSession, run: m.RunState) -> None:
         for flow_id, version in [(run.flow_id, run.flow_version)] + [

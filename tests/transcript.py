@@ -6,6 +6,7 @@ A transcript file:
     flow: onboarding
     locale: en
     patient: {name: Sam}          (optional, YAML)
+    channel: telegram             (optional, default sms: flows branch on `patient.channel`)
     start: 2026-03-02T09:00Z      (optional)
     ---
     bot: Hi, this is Tandem: ...
@@ -81,6 +82,9 @@ def _describe(action: m.Action) -> str | None:
         return f"escalate {action.reason} ({action.priority})"
     if isinstance(action, m.RecordMeasure):
         return f"measure {action.measure} item {action.item} = {action.value}"
+    if isinstance(action, m.MeasureScored):
+        positive = "" if action.positive is None else f", positive={action.positive}"
+        return f"measure {action.measure} total {action.total} ({action.band}{positive})"
     if isinstance(action, m.UpdatePatient):
         shown = {k: v for k, v in action.fields.items() if k != "consent_text"}
         return (
@@ -124,7 +128,12 @@ def replay(library: FlowLibrary, transcript: Transcript) -> list[tuple[str, str]
         else datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     )
     ids = itertools.count(1)
-    patient = {"name": None, "checkin_time": None, **(header.get("patient") or {})}
+    patient = {
+        "name": None,
+        "checkin_time": None,
+        "channel": str(header.get("channel", "sms")),
+        **(header.get("patient") or {}),
+    }
     rng = random.Random(int(header.get("seed", 7)))
 
     def ctx() -> m.Context:
