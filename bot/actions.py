@@ -114,6 +114,14 @@ async def _measure(turn: Turn, action: m.RecordMeasure) -> None:
     )
 
 
+async def _measure_total(turn: Turn, action: m.MeasureScored) -> None:
+    # One event per completed measure: the console plots trends from `measure_total` events.
+    data = {"measure": action.measure, "total": action.total, "band": action.band}
+    if action.positive is not None:
+        data["positive"] = action.positive
+    await turn.log("measure_total", data)
+
+
 async def _flow_ended(turn: Turn, action: m.FlowEnded) -> None:
     await turn.log("flow_ended", {"outcome": action.outcome}, (action.flow_id, ""))
 
@@ -136,6 +144,7 @@ class ActionHandlers:
             m.Transition: _transition,
             m.RecordAnswer: _answer,
             m.RecordMeasure: _measure,
+            m.MeasureScored: _measure_total,
             m.FlowEnded: _flow_ended,
             m.Schedule: _schedule_requested,
             m.Escalate: _escalation_requested,

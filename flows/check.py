@@ -90,6 +90,17 @@ def check_flow(library: FlowLibrary, flow: CompiledFlow) -> list[Problem]:
                     at(name, f"text {key!r} ({locale}): {error}")
                 for var in referenced_names(source) - defined:
                     at(name, f"text {key!r} ({locale}) uses undefined variable {var!r}")
+    if flow.menu is not None:
+        used_keys.add(flow.menu.label)
+        for locale in LOCALES:
+            if flow.menu.label not in flow.source.texts.get(locale, {}):
+                problems.append(
+                    Problem(
+                        path,
+                        lines.get("@menu", 1),
+                        f"menu label {flow.menu.label!r} is missing in {locale!r}",
+                    )
+                )
     for locale in LOCALES:
         own = {k for k in flow.source.texts.get(locale, {}) if not k.startswith("common.")}
         for key in sorted(own - used_keys):

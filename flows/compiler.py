@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from transitions import Machine
 
+from flows.menu import MenuSpec
 from flows.steps import REGISTRY, Step
 
 COMMON = "common."
@@ -66,6 +67,16 @@ class CompiledFlow:
         self.description = str(definition.get("description", ""))
         self.start = str(definition.get("start", ""))
         self.steps: dict[str, Step] = {}
+        self.menu: MenuSpec | None = None
+        raw_menu = definition.get("menu")
+        if raw_menu is not None:
+            try:
+                self.menu = MenuSpec.model_validate(raw_menu)
+            except ValidationError as exc:
+                line = source.lines.get("@menu", 1)
+                for err in exc.errors():
+                    where = ".".join(str(p) for p in err["loc"]) or "menu"
+                    problems.append(Problem(source.path, line, f"menu: {where}: {err['msg']}"))
         raw_steps = definition.get("steps")
         if not self.id:
             problems.append(Problem(source.path, 1, "flow has no id"))

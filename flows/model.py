@@ -95,6 +95,16 @@ class RecordMeasure:
 
 
 @dataclass(frozen=True)
+class MeasureScored:
+    """A measure was completed: its total and band (items went out as RecordMeasure before)."""
+
+    measure: str
+    total: int
+    band: str
+    positive: bool | None = None  # screeners only
+
+
+@dataclass(frozen=True)
 class UpdatePatient:
     fields: Mapping[str, Any]
 
@@ -120,6 +130,7 @@ Action = (
     | Escalate
     | RecordAnswer
     | RecordMeasure
+    | MeasureScored
     | UpdatePatient
     | Transition
     | FlowEnded

@@ -1,6 +1,16 @@
 """Step types, one module each, registered by the name used as `type:` in flow YAML."""
 
-from flows.steps import actions, assign, branch, end, message, question, subflow, wait
+from flows.steps import (
+    actions,
+    assign,
+    branch,
+    end,
+    measure,
+    message,
+    question,
+    subflow,
+    wait,
+)
 from flows.steps.base import REGISTRY, Step
 
 __all__ = [
@@ -10,6 +20,7 @@ __all__ = [
     "assign",
     "branch",
     "end",
+    "measure",
     "message",
     "question",
     "subflow",

@@ -1,0 +1,68 @@
+"""What a patient can do now: the menu entries flows declare about themselves.
+
+The contract (for everyone adding a flow): a flow appears in the patient's menu when its definition
+has a top-level `menu:` block, and only then:
+
+```yaml
+id: anx_breathing
+version: 1
+menu:
+  group: anxiety      # ba | anxiety | tools  (which program it belongs to; tools = everyone)
+  label: menu_label   # a text key in this flow's content files (en and es): "Calm breathing"
+  order: 20           # position within the group, lower first
+start: ...
+```
+
+`tandem flows check` verifies the label exists in every locale. The menu (bot/menu.py) lists the
+entries of the patient's program first (`patient.program`: ba, anxiety or both; none yet: all),
+then `tools`, numbered; replying with a number or a label starts that flow, ending the run that
+was waiting (or BACK to carry on with it). A flow started from the menu runs on its own: it should
+end (no `then:`), so the patient's daily check-in and program schedule carry on as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from flows.library import FlowLibrary
+
+GROUPS = ("ba", "anxiety", "tools")
+PROGRAM_GROUPS = {
+    "ba": ("ba", "tools", "anxiety"),
+    "anxiety": ("anxiety", "tools", "ba"),
+    "both": ("ba", "anxiety", "tools"),
+}
+# Groups a patient on a program sees at all; the other program's entries stay out of the way.
+VISIBLE = {"ba": {"ba", "tools"}, "anxiety": {"anxiety", "tools"}}
+
+
+class MenuSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    group: Literal["ba", "anxiety", "tools"]
+    label: str
+    order: int = Field(default=100, ge=0)
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    flow_id: str
+    group: str
+    label: str  # rendered in the patient's locale
+
+
+def entries(library: FlowLibrary, program: str | None, locale: str) -> list[MenuEntry]:
+    """The menu for a patient on `program`, in display order."""
+    groups = PROGRAM_GROUPS.get(program or "", ("ba", "anxiety", "tools"))
+    visible = VISIBLE.get(program or "", set(GROUPS))
+    found = []
+    for flow in library.current.values():
+        spec = flow.menu
+        if spec is None or spec.group not in visible:
+            continue
+        rank = (groups.index(spec.group), spec.order, flow.id)
+        found.append((rank, MenuEntry(flow.id, spec.group, flow.text(spec.label, locale))))
+    return [entry for _, entry in sorted(found, key=lambda pair: pair[0])]

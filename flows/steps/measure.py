@@ -1,0 +1,184 @@
+"""Give a standardised measure (PHQ-9, GAD-7, PHQ-2, GAD-2) one item per message.
+
+```yaml
+weekly_phq9:
+  type: measure
+  measure: phq9                  # phq9 | gad7 | phq2 | gad2
+  save: phq9                     # prefix of the variables set (default: the measure id)
+  intro: phq9_intro              # optional text key sent before the first item
+  max_tries: 3                   # unclear answers to one item before giving up (on_fail)
+  on_fail: not_finished          # optional; default: next, with `<save>_total` unset (None)
+  timeout: {after_hours: 12, remind: measure_nudge, then: closed}
+  next: after_phq9
+```
+Answers: a digit 0-3, the option's words (English or Spanish, small misspellings allowed) or a
+button. Each answer is recorded at once (RecordMeasure); when the last item is in, the total goes
+out as MeasureScored and `<save>_total`, `<save>_band`, `<save>_positive` are set. PHQ-9 item 9
+above 0 escalates (risk, urgent) and sends the crisis resources in the same turn; a total that is a
+reliable worsening against `patient.last_scores[<measure>]` escalates (worsening, high).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from flows import model as m
+from flows.measures import (
+    get_measure,
+    is_item9_risk,
+    item_prompt,
+    parse_difficulty,
+    parse_option,
+    reliable_worsening,
+    score,
+)
+from flows.measures.model import catalog, resolve_locale
+from flows.safety import crisis_resources
+from flows.steps.base import (
+    Goto,
+    Outcome,
+    Runtime,
+    Step,
+    Timeout,
+    Wait,
+    handle_timeout,
+    register,
+    timeout_targets,
+)
+
+REASK = "common.measure_reask"
+RISK = "common.measure_risk_reply"
+
+
+@register
+class MeasureStep(Step):
+    kind = "measure"
+    waits = True
+    type: Literal["measure"]
+    measure: Literal["phq9", "gad7", "phq2", "gad2"]
+    save: str | None = None
+    intro: str | None = None
+    max_tries: int = Field(default=3, ge=1, le=10)
+    on_fail: str | None = None
+    timeout: Timeout | None = None
+    next: str
+
+    @property
+    def prefix(self) -> str:
+        return self.save or self.measure
+
+    def targets(self) -> dict[str, str]:
+        edges = {"scored": self.next, **timeout_targets(self.timeout)}
+        if self.on_fail:
+            edges["not understood"] = self.on_fail
+        return edges
+
+    def text_keys(self) -> list[str]:
+        keys = [REASK, RISK]
+        if self.intro:
+            keys.append(self.intro)
+        if self.timeout and self.timeout.remind:
+            keys.append(self.timeout.remind)
+        return keys
+
+    def sets(self) -> list[str]:
+        p = self.prefix
+        return [f"{p}_total", f"{p}_band", f"{p}_positive", f"{p}_answers", f"{p}_item"]
+
+    # --- asking ---------------------------------------------------------------------------
+
+    def _number(self, rt: Runtime) -> int:
+        index = int(rt.variables.get(f"{self.prefix}_item") or 0)
+        return get_measure(self.measure).items[index].number
+
+    def _options(self, rt: Runtime, number: int) -> tuple[tuple[str, str], ...]:
+        cat = catalog()
+        item = next(i for i in get_measure(self.measure).items if i.number == number)
+        labels = cat.options if item.scored else cat.difficulty_options
+        words = labels[resolve_locale(rt.ctx.locale)]
+        return tuple((label, str(value)) for value, label in enumerate(words))
+
+    def _ask(self, rt: Runtime, reask: bool = False) -> Wait:
+        number = self._number(rt)
+        choices = self._options(rt, number)
+        if reask:
+            listed = "\n".join(f"{value} {label}" for label, value in choices)
+            text = f"{rt.text(REASK)}\n{listed}"
+            key = REASK
+        else:
+            text = item_prompt(self.measure, number, rt.ctx.locale)
+            key = f"{self.measure}.item{number}"
+        rt.emit(m.Send(text, choices=choices, key=f"{rt.flow.id}.{key}"))
+        return Wait(self.timeout.after_hours if self.timeout else None)
+
+    def enter(self, rt: Runtime) -> Outcome:
+        p = self.prefix
+        rt.variables[f"{p}_item"] = 0
+        rt.variables[f"{p}_answers"] = {}
+        for name in ("total", "band", "positive"):
+            rt.variables[f"{p}_{name}"] = None
+        if self.intro:
+            rt.send(self.intro)
+        return self._ask(rt)
+
+    # --- answering ------------------------------------------------------------------------
+
+    def on_input(self, rt: Runtime, text: str, payload: str | None) -> Outcome:
+        measure = get_measure(self.measure)
+        number = self._number(rt)
+        item = next(i for i in measure.items if i.number == number)
+        parse = parse_option if item.scored else parse_difficulty
+        value = parse(payload, rt.ctx.locale) if payload else None
+        if value is None:
+            value = parse(text, rt.ctx.locale)
+        if value is None:
+            rt.retries += 1
+            if rt.retries >= self.max_tries:
+                rt.emit(m.RecordAnswer(rt.state, f"{self.prefix}_item{number}", None, text))
+                return Goto(self.on_fail or self.next)
+            return self._ask(rt, reask=True)
+        rt.retries = 0
+        rt.emit(m.RecordMeasure(self.measure, number, value))
+        answers = dict(rt.variables.get(f"{self.prefix}_answers") or {})
+        answers[str(number)] = value
+        rt.variables[f"{self.prefix}_answers"] = answers
+        if is_item9_risk(self.measure, number, value):
+            self._risk(rt, value)
+        index = int(rt.variables.get(f"{self.prefix}_item") or 0) + 1
+        if index < len(measure.items):
+            rt.variables[f"{self.prefix}_item"] = index
+            return self._ask(rt)
+        self._finish(rt, {int(k): int(v) for k, v in answers.items()})
+        return Goto(self.next)
+
+    def _risk(self, rt: Runtime, value: int) -> None:
+        # Escalate first so a handler failure cannot hold the resources back; the resources go
+        # out from the flow too, so they never depend on another part being healthy.
+        detail = f"{self.measure} item 9 answered {value}"
+        rt.emit(m.Escalate("risk", "urgent", detail))
+        rt.emit(m.Send(rt.text(RISK), urgent=True, key=f"{rt.flow.id}.{RISK}"))
+        country = rt.patient.get("country")
+        resources = crisis_resources(rt.ctx.locale, country if isinstance(country, str) else None)
+        rt.emit(m.Send(resources.message, urgent=True, key=f"{rt.flow.id}.crisis_resources"))
+
+    def _finish(self, rt: Runtime, answers: dict[int, int]) -> None:
+        result = score(self.measure, answers)
+        p = self.prefix
+        rt.variables[f"{p}_total"] = result.total
+        rt.variables[f"{p}_band"] = result.band
+        rt.variables[f"{p}_positive"] = result.positive
+        rt.emit(m.MeasureScored(self.measure, result.total, result.band, result.positive))
+        if self.measure not in catalog().worsening:
+            return
+        last: Any = rt.patient.get("last_scores") or {}
+        previous = last.get(self.measure) if isinstance(last, dict) else None
+        previous = previous if isinstance(previous, int) else None
+        if reliable_worsening(self.measure, previous, result.total):
+            was = "none" if previous is None else str(previous)
+            detail = f"{self.measure} total {result.total} (was {was})"
+            rt.emit(m.Escalate("worsening", "high", detail))
+
+    def on_timeout(self, rt: Runtime) -> Outcome:
+        return handle_timeout(self.timeout, rt)
