@@ -132,6 +132,8 @@ def replay(library: FlowLibrary, transcript: Transcript) -> list[tuple[str, str]
         "name": None,
         "checkin_time": None,
         "channel": str(header.get("channel", "sms")),
+        "program": None,
+        "last_scores": {},
         **(header.get("patient") or {}),
     }
     rng = random.Random(int(header.get("seed", 7)))
