@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.facts import is_fact, load_facts, set_facts
 from flows import model as m
 from storage import repo
 from storage.models import ChannelIdentity, Patient
@@ -86,7 +87,13 @@ async def _send(turn: Turn, action: m.Send) -> None:
 async def _update_patient(turn: Turn, action: m.UpdatePatient) -> None:
     patient = turn.patient
     changed = {}
+    facts = {k: v for k, v in action.fields.items() if k not in UPDATABLE and is_fact(k)}
+    if facts:
+        await set_facts(turn.session, patient.id, facts, turn.now)
+        changed.update(facts)
     for name, value in action.fields.items():
+        if name in facts:
+            continue
         if name not in UPDATABLE:
             raise ValueError(f"a flow may not change patient field {name!r}")
         setattr(patient, name, value)
@@ -120,6 +127,9 @@ async def _measure_total(turn: Turn, action: m.MeasureScored) -> None:
     if action.positive is not None:
         data["positive"] = action.positive
     await turn.log("measure_total", data)
+    last = dict((await load_facts(turn.session, turn.patient.id)).get("last_scores") or {})
+    last[action.measure] = action.total
+    await set_facts(turn.session, turn.patient.id, {"last_scores": last}, turn.now)
 
 
 async def _flow_ended(turn: Turn, action: m.FlowEnded) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.actions import ActionHandlers, Turn
 from bot.channels.base import InboundMessage
 from bot.clock import Clock
+from bot.facts import program_facts
 from bot.runs import to_state, write_state
 from bot.settings import Settings
 from flows import model as m
@@ -72,7 +73,7 @@ class Pipeline:
         self.handlers = ActionHandlers()
         self._saved_versions: set[tuple[str, str]] = set()
         # Areas that keep their own tables (worry log, exposure ladder) add patient facts here.
-        self.fact_providers: list[FactProvider] = []
+        self.fact_providers: list[FactProvider] = [program_facts]
 
     def add_interceptor(self, interceptor: Interceptor, order: int) -> None:
         """Run `interceptor` on every inbound message, before those with a higher `order`."""

@@ -3,6 +3,7 @@ all on `Base.metadata` (Alembic and the tests rely on that)."""
 
 from storage.models.base import Base
 from storage.models.channels import DeliveryStatus, Invite, OptOut, ProviderRef
+from storage.models.content import PatientFact
 from storage.models.core import (
     ChannelIdentity,
     Event,
@@ -25,5 +26,6 @@ __all__ = [
     "OptOut",
     "OutboxItem",
     "Patient",
+    "PatientFact",
     "ProviderRef",
 ]

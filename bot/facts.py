@@ -1,0 +1,56 @@
+"""Program facts: what a patient's flows remember across runs (`patient.program`, `patient.ba_*`).
+
+Flows write them with `update_patient` fields named `program...`, `ba_...` or `anx_...`; the
+pipeline reads them back before every engine step (one indexed query) through a fact provider.
+`last_scores` ({"phq9": 12, ...}) is kept from the `measure_total` events as they are logged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import PatientFact
+
+if TYPE_CHECKING:
+    from bot.actions import Turn
+
+FACT_NAME = re.compile(r"^(program|ba_[a-z0-9_]+|anx_[a-z0-9_]+|last_scores)$")
+
+
+def is_fact(name: str) -> bool:
+    return bool(FACT_NAME.match(name))
+
+
+async def load_facts(session: AsyncSession, patient_id: str) -> dict[str, Any]:
+    rows = await session.execute(
+        select(PatientFact.name, PatientFact.value).where(PatientFact.patient_id == patient_id)
+    )
+    facts: dict[str, Any] = {"program": None, "last_scores": {}}
+    facts.update({name: value for name, value in rows.all()})
+    return facts
+
+
+async def set_facts(
+    session: AsyncSession, patient_id: str, values: Mapping[str, Any], now: datetime
+) -> None:
+    """Write facts (the caller holds the patient's lock, so read-then-write cannot race)."""
+    for name, value in values.items():
+        if not is_fact(name):
+            raise ValueError(f"{name!r} is not a program fact name")
+        row = await session.get(PatientFact, (patient_id, name))
+        if row is None:
+            session.add(PatientFact(patient_id=patient_id, name=name, value=value, updated_at=now))
+        else:
+            row.value, row.updated_at = value, now
+    await session.flush()
+
+
+async def program_facts(turn: Turn) -> dict[str, Any]:
+    """Fact provider for the pipeline: every program fact of the turn's patient."""
+    return await load_facts(turn.session, turn.patient.id)
