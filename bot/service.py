@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
+from datetime import timedelta
+from typing import Any
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.channels import optout, webhooks
 from bot.channels.base import Channel
-from bot.channels.trychat import TryChannel
 from bot.clock import Clock, SystemClock
+from bot.coaching.service import Coaching
 from bot.outbox import Dispatcher, DispatcherConfig
-from bot.pipeline import Pipeline
+from bot.pipeline import ORDER_OPT_OUT, Pipeline
+from bot.scheduling import handlers as scheduling
+from bot.scheduling.runner import Scheduler
 from bot.settings import Settings
 from flows.library import FlowLibrary
 from storage import migrate
@@ -37,33 +42,60 @@ class Tandem:
         self.db = Database(settings.database_url)
         self.library = library or FlowLibrary.load()
         if channels is None:
-            channels = {"try": TryChannel()} if settings.try_channel_enabled else {}
+            channels = webhooks.build_channels(settings)
+        if dispatcher_config is None:
+            horizon = timedelta(hours=settings.outbox_horizon_hours)
+            dispatcher_config = DispatcherConfig(horizon=horizon)
         self.dispatcher = Dispatcher(self.db, channels, self.clock, dispatcher_config)
         self.pipeline = Pipeline(
             self.db, self.library, settings, self.clock, on_outbox=self.dispatcher.wake
         )
+        # Safety (ORDER_SAFETY), the coach hold (ORDER_TAKEOVER), escalations, SLA checks.
+        self.coaching = Coaching(self)
+        self.coaching.install()
+        scheduling.install(self.pipeline)
+        self.scheduler = Scheduler(self.pipeline)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._scheduler: AsyncIOScheduler | None = None
+        self.pipeline.add_interceptor(optout.OptOutInterceptor(settings), ORDER_OPT_OUT)
+        self.dispatcher.failure_hooks.append(optout.failure_hook(self.db, self.clock))
+        # Webhook processing that continues after the 200 (`close` waits for it), and loops
+        # that run until shutdown (Telegram polling).
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._daemons: list[asyncio.Task[Any]] = []
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run `work` in the background; `close` waits for it to finish."""
+        task = asyncio.create_task(_logged(work))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    def spawn_daemon(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run `work` until `close` cancels it."""
+        self._daemons.append(asyncio.create_task(_logged(work)))
 
     async def migrate(self) -> None:
         await migrate.upgrade(self.db)
 
     async def sweep(self) -> None:
-        """Periodic housekeeping: due timeouts, messages stored but never processed."""
+        """Periodic work: due schedules and timeouts, messages stored but never processed."""
         try:
-            await self.pipeline.fire_timeouts()
+            await self.scheduler.tick()
             await self.pipeline.sweep_unprocessed()
         except Exception:
             log.exception("sweep_failed")
 
-    async def start_background(self, sweep_seconds: float = 5.0) -> None:
+    async def start_background(self, sweep_seconds: float | None = None) -> None:
+        sweep_seconds = sweep_seconds or self.settings.scheduler_interval_seconds
         self._stop.clear()
+        await webhooks.start_channels(self)
         self._tasks.append(asyncio.create_task(self.dispatcher.run(self._stop)))
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._scheduler.add_job(
             self.sweep, "interval", seconds=sweep_seconds, max_instances=1, coalesce=True
         )
+        self.coaching.add_jobs(self._scheduler)
         self._scheduler.start()
 
     async def stop_background(self) -> None:
@@ -77,5 +109,19 @@ class Tandem:
         self._tasks.clear()
 
     async def close(self) -> None:
+        for daemon in self._daemons:
+            daemon.cancel()
+        await asyncio.gather(*self._daemons, return_exceptions=True)
+        await webhooks.wait_all(self._inflight, timeout=20)
         await self.stop_background()
+        await webhooks.close_channels(self.dispatcher.channels)
         await self.db.close()
+
+
+async def _logged(work: Coroutine[Any, Any, Any]) -> None:
+    try:
+        await work
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("background_task_failed")

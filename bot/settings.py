@@ -5,7 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from typing import Literal
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/tandem.db"
@@ -26,6 +26,16 @@ class Settings(BaseSettings):
     program_name: str = "Tandem"
     support_contact: str = "your care team"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Scheduling: no scheduled non-urgent message from QUIET_HOURS_START to QUIET_HOURS_END
+    # patient-local; fires missed while down go out within the grace window, else are skipped.
+    quiet_hours_start: str = "21:00"
+    quiet_hours_end: str = "08:00"
+    schedule_grace_hours: float = Field(default=2.0, ge=0)
+    scheduler_interval_seconds: float = Field(default=5.0, gt=0)
+    schedule_batch_size: int = Field(default=50, ge=1, le=1000)
+    # Check-ins in a row with no reply before a re-engagement text, then a coach escalation.
+    reengage_after_missed: int = Field(default=3, ge=1)
+    escalate_after_missed: int = Field(default=4, ge=1)
     # Channels (README: "SMS (Twilio)", "Telegram"); a channel is on when its credentials are set.
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
@@ -61,6 +71,16 @@ class Settings(BaseSettings):
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("quiet_hours_start", "quiet_hours_end")
+    @classmethod
+    def _wall_time(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (len(hours) == 2 and len(minutes) == 2 and hours.isdigit() and minutes.isdigit()):
+            raise ValueError(f"must be HH:MM (got {value!r})")
+        if int(hours) > 23 or int(minutes) > 59:
+            raise ValueError(f"must be a time of day between 00:00 and 23:59 (got {value!r})")
         return value
 
     @field_validator("port")

@@ -13,6 +13,7 @@ from storage.models.core import (
     OutboxItem,
     Patient,
 )
+from storage.models.scheduling import ScheduleItem
 
 __all__ = [
     "Base",
@@ -26,6 +27,7 @@ __all__ = [
     "OptOut",
     "OutboxItem",
     "Patient",
+    "ScheduleItem",
     "PatientFact",
     "ProviderRef",
 ]

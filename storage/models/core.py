@@ -40,6 +40,10 @@ class Patient(Base):
     consent_method: Mapped[str | None] = mapped_column(String(32))
     consent_text: Mapped[str | None] = mapped_column(Text)
     consent_by: Mapped[str | None] = mapped_column(String(120))
+    # Scheduling (migration 0003_scheduling): a pause that ends by itself; whether the patient
+    # confirmed a zone guessed from a phone number whose country spans several.
+    paused_until: Mapped[datetime | None]
+    timezone_confirmed: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class ChannelIdentity(Base):

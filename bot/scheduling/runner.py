@@ -1,0 +1,247 @@
+"""The scheduler loop body: claim due schedule rows, fire them, re-arm them, in one transaction.
+
+Every process runs `Scheduler.tick` from one short APScheduler interval job. On PostgreSQL a batch
+is claimed with `SELECT ... FOR UPDATE SKIP LOCKED` over the schedule row and its patient, so two
+processes never fire the same row and a patient busy in a conversation is simply retried on the
+next tick (never waited for, so no lock-order deadlock with the inbound pipeline). The fire (its
+outbox rows, events) and the next fire time commit together: a process killed mid-batch rolls
+back and another process fires those rows once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.actions import Turn
+from bot.scheduling import disengagement
+from bot.scheduling.store import allowed_at, next_daily, zone_of
+from flows import model as m
+from flows.texts import render
+from storage import repo
+from storage.models import FlowRun, Patient, ScheduleItem
+
+if TYPE_CHECKING:
+    from bot.pipeline import Pipeline
+
+log = structlog.get_logger("tandem.scheduler")
+
+MAX_ATTEMPTS = 5
+BUSY_DEFER = timedelta(minutes=10)  # a live conversation is not interrupted by a scheduled flow
+MAX_BATCHES_PER_TICK = 1000
+
+
+def inactive_reason(patient: Patient, now: datetime) -> str | None:
+    """Why nothing scheduled may reach this patient now (None: they may get messages)."""
+    if patient.status == "paused" and patient.paused_until and patient.paused_until <= now:
+        patient.status, patient.paused_until = "active", None
+    if patient.status != "active":
+        return patient.status
+    if getattr(patient, "bot_paused", False):  # a coach holds the conversation
+        return "bot_paused"
+    return None
+
+
+class Scheduler:
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.settings = pipeline.settings
+        self.db = pipeline.db
+
+    async def tick(self) -> int:
+        """Fire everything due now: wait timeouts, then schedule rows. Returns rows handled."""
+        # Overdue timeouts first: they belong to conversations started before today's fires.
+        total = await self.fire_timeouts()
+        for _ in range(MAX_BATCHES_PER_TICK):
+            handled = await self.run_batch()
+            total += handled
+            if handled < self.settings.schedule_batch_size:
+                break
+        return total
+
+    async def run_batch(self) -> int:
+        now = self.pipeline.clock.now()
+        query = (
+            select(ScheduleItem, Patient)
+            .join(Patient, Patient.id == ScheduleItem.patient_id)
+            .where(ScheduleItem.status == "active", ScheduleItem.next_fire_at <= now)
+            .order_by(ScheduleItem.next_fire_at, ScheduleItem.id)
+            .limit(self.settings.schedule_batch_size)
+        )
+        if self.db.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        async with self.db.session() as session, session.begin():
+            rows = (await session.execute(query)).tuples().all()
+            for item, patient in rows:
+                try:
+                    async with session.begin_nested():
+                        await self._fire(session, item, patient, now)
+                except Exception as exc:  # one broken row must not stop the others
+                    await self._failed(session, item, patient, now, exc)
+        if rows:
+            self.pipeline.on_outbox()
+        return len(rows)
+
+    async def _fire(
+        self, session: AsyncSession, item: ScheduleItem, patient: Patient, now: datetime
+    ) -> None:
+        reason = inactive_reason(patient, now)
+        if reason is None and item.payload.get("flow") and patient.consent_given is not True:
+            reason = "no_consent"
+        due = item.next_fire_at or now
+        info: dict[str, Any] = {"schedule_id": item.id, "kind": item.kind, "due": due.isoformat()}
+        if reason is not None:
+            await repo.log(session, now, "schedule_skipped", patient.id, {**info, "reason": reason})
+            self._rearm(item, patient, now, final="skipped")
+            return
+        grace = timedelta(hours=self.settings.schedule_grace_hours)
+        if now - due > grace:
+            late = int((now - due).total_seconds())
+            await repo.log(session, now, "schedule_missed", patient.id, {**info, "late_s": late})
+            log.warning("schedule_missed", patient=patient.id, kind=item.kind, late_s=late)
+            self._rearm(item, patient, now, final="skipped")
+            return
+        allowed = allowed_at(now, zone_of(patient), self.settings)
+        busy = allowed == now and await self._busy(session, item, patient, now)
+        if allowed > now or busy:
+            item.next_fire_at = allowed if allowed > now else now + BUSY_DEFER
+            item.updated_at = now
+            why = "quiet_hours" if allowed > now else "busy"
+            await repo.log(
+                session,
+                now,
+                "schedule_deferred",
+                patient.id,
+                {**info, "reason": why, "until": item.next_fire_at.isoformat()},
+            )
+            return
+        turn = Turn(self.pipeline, session, patient, now, None)
+        await repo.log(session, now, "schedule_fired", patient.id, info)
+        if item.kind == "checkin" and not await disengagement.before_checkin(turn, item):
+            pass  # a re-engagement message went out in place of this check-in
+        else:
+            await self._deliver(turn, item)
+        item.last_fired_at = now
+        self._rearm(item, patient, now, final="done")
+
+    async def _busy(
+        self, session: AsyncSession, item: ScheduleItem, patient: Patient, now: datetime
+    ) -> bool:
+        flow = item.payload.get("flow")
+        if not flow:
+            return False
+        rows = await session.execute(
+            select(FlowRun.flow_id, FlowRun.updated_at)
+            .where(FlowRun.patient_id == patient.id, FlowRun.status == "waiting")
+            .order_by(FlowRun.id.desc())
+            .limit(1)
+        )
+        run = rows.first()
+        return run is not None and run.flow_id != flow and run.updated_at > now - BUSY_DEFER
+
+    async def _deliver(self, turn: Turn, item: ScheduleItem) -> None:
+        data = item.payload
+        library = self.pipeline.library
+        if flow := data.get("flow"):
+            library.get(str(flow))  # an unknown flow fails the row, visibly
+            variables = data.get("variables") or {}
+            await self.pipeline.advance(turn, m.Start(str(flow), variables=dict(variables)))
+        elif key := data.get("text_key"):
+            flow_id, _, text_key = str(key).partition(".")
+            source = library.get(flow_id).text(text_key, turn.patient.locale)
+            ctx = self.pipeline.context(turn.patient, turn.now)
+            body = render(source, {"patient": dict(ctx.patient), "site": dict(ctx.site)})
+            await turn.send(body)
+            await turn.log("message_queued", {"key": str(key), "urgent": False})
+        else:
+            raise ValueError(f"schedule {item.kind!r} has neither a flow nor a text_key")
+
+    def _rearm(self, item: ScheduleItem, patient: Patient, now: datetime, *, final: str) -> None:
+        item.updated_at, item.attempts, item.last_error = now, 0, None
+        if item.recurrence == "daily" and item.local_time:
+            after = max(now, patient.paused_until or now)
+            item.next_fire_at = next_daily(after, item.local_time, zone_of(patient), self.settings)
+        else:
+            item.status, item.next_fire_at = final, None
+
+    async def _failed(
+        self,
+        session: AsyncSession,
+        item: ScheduleItem,
+        patient: Patient,
+        now: datetime,
+        exc: Exception,
+    ) -> None:
+        await session.refresh(item)
+        await session.refresh(patient)
+        item.attempts += 1
+        item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        item.updated_at = now
+        if item.attempts >= MAX_ATTEMPTS:
+            if item.recurrence == "daily" and item.local_time:
+                item.next_fire_at = next_daily(
+                    now, item.local_time, zone_of(patient), self.settings
+                )
+            else:
+                item.status, item.next_fire_at = "failed", None
+        else:
+            item.next_fire_at = now + timedelta(minutes=2**item.attempts)
+        await repo.log(
+            session,
+            now,
+            "schedule_failed",
+            patient.id,
+            {"schedule_id": item.id, "kind": item.kind, "attempts": item.attempts},
+        )
+        log.error("schedule_failed", patient=patient.id, kind=item.kind, error=type(exc).__name__)
+
+    async def fire_timeouts(self, limit: int = 100) -> int:
+        """Deliver due wait timeouts, respecting quiet hours, pauses and opt-outs.
+
+        A timeout's nudge is scheduler-initiated, so in quiet hours it is deferred; for a paused,
+        opted-out or discharged patient the wait closes quietly; while a coach holds the
+        conversation it is put off by an hour.
+        """
+        now = self.pipeline.clock.now()
+        async with self.db.session() as session:
+            rows = await session.execute(
+                select(FlowRun.patient_id)
+                .where(FlowRun.status == "waiting", FlowRun.timeout_at <= now)
+                .order_by(FlowRun.timeout_at)
+                .limit(limit)
+            )
+            patients = list(dict.fromkeys(rows.scalars()))
+        for patient_id in patients:
+            async with self.db.session() as session, session.begin():
+                patient = await repo.lock_patient(session, patient_id)
+                run = await repo.active_run(session, patient_id)
+                if patient is None or run is None or run.timeout_at is None or run.timeout_at > now:
+                    continue  # answered, or handled by another process meanwhile
+                reason = inactive_reason(patient, now)
+                allowed = allowed_at(now, zone_of(patient), self.settings)
+                if reason == "bot_paused" or (reason is None and allowed > now):
+                    run.timeout_at = allowed if reason is None else now + timedelta(hours=1)
+                    run.updated_at = now
+                    data = {"flow": run.flow_id, "until": run.timeout_at.isoformat()}
+                    await repo.log(session, now, "timeout_deferred", patient.id, data)
+                elif reason is not None:
+                    run.status, run.outcome, run.timeout_at = "ended", f"closed_{reason}"[:32], None
+                    run.ended_at = run.updated_at = now
+                    await repo.log(
+                        session,
+                        now,
+                        "wait_closed",
+                        patient.id,
+                        {"flow": run.flow_id, "reason": reason},
+                    )
+                else:
+                    await self.pipeline.advance(
+                        Turn(self.pipeline, session, patient, now, None), m.Timeout()
+                    )
+        if patients:
+            self.pipeline.on_outbox()
+        return len(patients)
