@@ -6,6 +6,11 @@ accepted. Crash safety: a claimed row is marked `sending` before the provider ca
 dies mid-call the lease expires and the row is sent again (the one at-least-once edge: the provider
 may have accepted the first attempt). A row the provider accepted is marked `sent` and never sent
 again. Retries back off exponentially with jitter (tenacity's wait policy), honouring Retry-After.
+
+Throttling: a channel may carry a `throttle` (bot.channels.throttle.Throttle); each send waits on
+it first, so the provider's rate per sender and per recipient is never exceeded by this process.
+Opted-out patients: their ordinary (priority 0) rows are cancelled visibly instead of sent; crisis
+replies and opt-out confirmations (higher priority) still go.
 """
 
 from __future__ import annotations
@@ -23,10 +28,13 @@ from sqlalchemy.orm import aliased
 from tenacity import RetryCallState, wait_exponential_jitter
 
 from bot.channels.base import Channel, Choice, OutboundMessage, SendError, SendResult
+from bot.channels.parts import PartsResult
+from bot.channels.statuses import record_parts
+from bot.channels.throttle import Throttle
 from bot.clock import Clock
 from storage import repo
 from storage.db import Database
-from storage.models import Message, OutboxItem
+from storage.models import Message, OutboxItem, Patient
 
 log = structlog.get_logger("tandem.outbox")
 _backoff = wait_exponential_jitter(multiplier=2, max=15 * 60, jitter=2)
@@ -93,12 +101,18 @@ class Dispatcher:
         items = await self._claim()
         if not items:
             return 0
-        results = await asyncio.gather(
-            *(self._send(item) for item in items), return_exceptions=True
-        )
-        for item, result in zip(items, results, strict=True):
-            await self._record(item, result)
+        # Each outcome is recorded as soon as it is known, so a patient's next message is not
+        # held back by slower sends (or throttle waits) of others in the same batch.
+        await asyncio.gather(*(self._deliver(item) for item in items))
         return len(items)
+
+    async def _deliver(self, item: OutboundMessage) -> None:
+        result: SendResult | BaseException
+        try:
+            result = await self._send(item)
+        except Exception as exc:
+            result = exc
+        await self._record(item, result)
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Dispatch until nothing is due now (tests and `tandem chat`)."""
@@ -142,6 +156,7 @@ class Dispatcher:
                 )
                 .values(status="pending")
             )
+            await self._cancel_opted_out(session, now)
             if self.db.is_postgres:
                 query = query.with_for_update(skip_locked=True, of=OutboxItem)
             rows = list((await session.execute(query)).scalars())
@@ -155,10 +170,33 @@ class Dispatcher:
                 claimed.append(_outbound(row))
         return claimed
 
+    async def _cancel_opted_out(self, session: Any, now: Any) -> None:
+        """Ordinary rows queued for a patient who opted out are cancelled, with the reason."""
+        rows = await session.execute(
+            select(OutboxItem)
+            .join(Patient, Patient.id == OutboxItem.patient_id)
+            .where(
+                OutboxItem.status == "pending",
+                OutboxItem.priority == 0,
+                Patient.status == "opted_out",
+            )
+            .limit(500)
+        )
+        for row in rows.scalars():
+            row.status, row.last_error = "cancelled", "patient opted out"
+            message = await session.get(Message, row.message_id)
+            if message is not None:
+                message.status, message.error = "failed", "not sent: patient opted out"
+                message.updated_at = now
+            await repo.log(session, now, "message_cancelled", row.patient_id, {"outbox_id": row.id})
+
     async def _send(self, item: OutboundMessage) -> SendResult:
         channel = self.channels.get(item.channel)
         if channel is None:
             raise SendError(f"channel {item.channel!r} is not configured")
+        throttle = getattr(channel, "throttle", None)
+        if isinstance(throttle, Throttle):
+            await throttle.acquire(item.address)
         return await channel.send(item)
 
     async def _record(self, item: OutboundMessage, result: SendResult | BaseException) -> None:
@@ -173,6 +211,10 @@ class Dispatcher:
                 row.status, row.sent_at, row.last_error = "sent", now, None
                 message.status = "sent"
                 message.provider_message_id = result.provider_message_id
+                parts = result.part_ids if isinstance(result, PartsResult) else ()
+                if not parts and result.provider_message_id:
+                    parts = (result.provider_message_id,)
+                await record_parts(session, row.channel, message.id, parts, now)
                 await repo.log(
                     session, now, "message_sent", row.patient_id, _sent_data(row, result)
                 )
@@ -188,7 +230,12 @@ class Dispatcher:
                     now,
                     "message_failed",
                     row.patient_id,
-                    {"outbox_id": row.id, "code": error.code, "expired": expired},
+                    {
+                        "outbox_id": row.id,
+                        "code": error.code,
+                        "expired": expired,
+                        "reason": error.reason[:200],
+                    },
                 )
             else:
                 row.status = "pending"

@@ -112,7 +112,7 @@ class Tandem:
         for daemon in self._daemons:
             daemon.cancel()
         await asyncio.gather(*self._daemons, return_exceptions=True)
-        await webhooks.wait_all(self._inflight, timeout=20)
+        await webhooks.wait_all(self._inflight, 20)
         await self.stop_background()
         await webhooks.close_channels(self.dispatcher.channels)
         await self.db.close()

@@ -1,0 +1,235 @@
+"""Telegram through python-telegram-bot: an `Application` without an Updater (updates arrive on
+Tandem's own aiohttp route, `POST /webhooks/telegram`, or from Tandem's polling loop), sending via
+its Bot. Every update is stored before it is acknowledged, deduplicated on a unique key built from
+update_id (not "greater than the last seen": Telegram may restart its ids).
+"""
+
+from __future__ import annotations
+
+import os
+
+# PTB 22 warns on every duration it exposes (RetryAfter.retry_after) unless timedeltas are chosen.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+import asyncio
+import hashlib
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from aiohttp import web
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.channels.base import Choice, InboundMessage, OutboundMessage, SendError
+from bot.channels.limits import TELEGRAM_CALLBACK_DATA_MAX_BYTES, TELEGRAM_MAX_CHARS
+from bot.channels.parts import PartsResult
+from bot.channels.sms_text import split_text
+from bot.channels.throttle import Throttle
+from bot.settings import Settings
+
+log = structlog.get_logger("tandem.telegram")
+NAME = "telegram"
+WEBHOOK_PATH = "/webhooks/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ("message", "callback_query")
+POLL_TIMEOUT = 10  # seconds a getUpdates long poll may wait
+
+# Stores an update (returns once committed); `tandem` wires it to the pipeline.
+Accept = Callable[[InboundMessage], Awaitable[None]]
+
+
+def webhook_secret(settings: Settings) -> str:
+    """TANDEM_TELEGRAM_WEBHOOK_SECRET, or one derived from the token so every process agrees."""
+    if settings.telegram_webhook_secret:
+        return settings.telegram_webhook_secret
+    digest = hashlib.sha256(f"tandem-webhook:{settings.telegram_bot_token}".encode())
+    return digest.hexdigest()
+
+
+class TelegramChannel:
+    name = NAME
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.secret = webhook_secret(settings)
+        self.application: Application[Any, Any, Any, Any, Any, Any] = (
+            ApplicationBuilder()
+            .token(settings.telegram_bot_token)
+            .base_url(f"{settings.telegram_api_url}/bot")
+            .base_file_url(f"{settings.telegram_api_url}/file/bot")
+            .updater(None)
+            .read_timeout(settings.send_timeout)
+            .connect_timeout(settings.send_timeout)
+            .build()
+        )
+        self.bot = self.application.bot
+        self.throttle = Throttle(settings.telegram_rate, settings.telegram_chat_rate)
+        self._started = False
+
+    async def start(self) -> None:
+        if not self._started:
+            await self.application.initialize()
+            self._started = True
+
+    async def close(self) -> None:
+        if self._started:
+            await self.application.shutdown()
+            self._started = False
+
+    async def send(self, message: OutboundMessage) -> PartsResult:
+        await self.start()
+        parts = split_text(message.text, TELEGRAM_MAX_CHARS, utf16=True)
+        if not parts:
+            raise SendError("empty message", permanent=True)
+        chat_id: int | str = int(message.address) if _is_int(message.address) else message.address
+        ids: list[str] = []
+        for index, part in enumerate(parts):
+            if index:
+                await self.throttle.acquire(message.address)
+            last = index == len(parts) - 1
+            markup = keyboard(message.choices) if last and message.choices else None
+            sent = await self._call(self.bot.send_message(chat_id, part, reply_markup=markup))
+            ids.append(f"{sent.chat_id}:{sent.message_id}")
+        return PartsResult(ids[0], len(parts), tuple(ids))
+
+    async def _call(self, call: Awaitable[Any]) -> Any:
+        try:
+            async with asyncio.timeout(self.settings.send_timeout * 2):
+                return await call
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            raise SendError("Telegram rate limit (429)", retry_after=seconds, code="429") from exc
+        except Forbidden as exc:
+            # "bot was blocked by the user", "user is deactivated": they cannot be reached.
+            text = exc.message.lower()
+            opted_out = "blocked" in text or "deactivated" in text
+            raise SendError(f"Telegram 403: {exc.message}", permanent=True, code="403",
+                            opted_out=opted_out) from exc  # fmt: skip
+        except BadRequest as exc:
+            raise SendError(f"Telegram 400: {exc.message}", permanent=True, code="400") from exc
+        except (TimedOut, TimeoutError) as exc:
+            raise SendError("Telegram did not answer in time") from exc
+        except TelegramError as exc:  # NetworkError, 5xx: worth another try
+            raise SendError(f"Telegram error: {exc.message}") from exc
+
+    async def answer_callback(self, callback_id: str) -> None:
+        try:
+            await self._call(self.bot.answer_callback_query(callback_id))
+        except SendError as exc:  # the button's spinner stops by itself; nothing is lost
+            log.info("callback_answer_failed", reason=exc.reason)
+
+    async def register_webhook(self) -> str:
+        url = self.settings.public_url + WEBHOOK_PATH
+        await self.start()
+        await self.bot.set_webhook(url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES)
+        return url
+
+    async def check(self) -> dict[str, Any]:
+        """getMe and getWebhookInfo: proves the token works and shows the registered URL."""
+        await self.start()
+        me = await self.bot.get_me()
+        info = await self.bot.get_webhook_info()
+        return {
+            "username": me.username,
+            "webhook_url": info.url,
+            "pending": info.pending_update_count,
+        }
+
+    async def poll(self, handle: Callable[[dict[str, Any]], Awaitable[Any]]) -> None:
+        """Long-poll getUpdates (TANDEM_TELEGRAM_MODE=polling, for local development). An
+        update is confirmed (the offset moves past it) only after `handle` stored it."""
+        await self.start()
+        await self.bot.delete_webhook()
+        offset: int | None = None
+        failures = 0
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
+                )
+                failures = 0
+            except TelegramError as exc:
+                failures += 1
+                log.warning("telegram_poll_failed", error=type(exc).__name__)
+                await asyncio.sleep(min(30.0, 0.5 * 2**failures))
+                continue
+            for update in updates:
+                await handle(update.to_dict())
+                offset = update.update_id + 1
+
+    def check_secret(self, request: web.Request) -> None:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            log.warning("telegram_secret_rejected")
+            raise web.HTTPForbidden(text=f"missing or invalid {SECRET_HEADER}")
+
+    def parse(
+        self, data: dict[str, Any], now: datetime
+    ) -> tuple[InboundMessage | None, str | None]:
+        """(message to store or None when the update is not for Tandem, callback id to answer)."""
+        try:
+            update = Update.de_json(data, self.bot)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise web.HTTPBadRequest(text=f"not a Telegram update: {type(exc).__name__}") from exc
+        return inbound_from_update(update, now)
+
+
+def _is_int(value: str) -> bool:
+    return value.lstrip("-").isdigit()
+
+
+def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup:
+    """One button per row; callback_data is the choice's value, cut to Telegram's 64 bytes."""
+    rows = []
+    for choice in choices:
+        data = choice.value.encode()[:TELEGRAM_CALLBACK_DATA_MAX_BYTES].decode("utf-8", "ignore")
+        rows.append([InlineKeyboardButton(choice.label[:64], callback_data=data)])
+    return InlineKeyboardMarkup(rows)
+
+
+def inbound_from_update(update: Update, now: datetime) -> tuple[InboundMessage | None, str | None]:
+    query = update.callback_query
+    if query is not None:
+        chat = query.message.chat if query.message is not None else None
+        if chat is not None and chat.type != "private":
+            return None, query.id
+        address = str(chat.id if chat is not None else query.from_user.id)
+        data = query.data or ""
+        key = f"{update.update_id}:cq{query.id}"
+        return InboundMessage(NAME, address, data, key, now, payload=data[:256]), query.id
+    message = update.message  # edited messages, channel posts, members: not for Tandem
+    if message is None or message.chat.type != "private":
+        return None, None
+    meta: dict[str, Any] = {}
+    text = message.text or message.caption or ""
+    if message.sticker is not None:
+        meta["kind"] = "sticker"
+        text = text or (message.sticker.emoji or "")
+    elif message.photo:
+        meta["kind"] = "photo"
+    elif message.text is None:
+        meta["kind"] = "other"
+    key = f"{update.update_id}:{message.message_id}"
+    return InboundMessage(NAME, str(message.chat.id), text, key, now, meta=meta), None
+
+
+def decode_json(raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise web.HTTPBadRequest(text="body is not valid UTF-8 JSON") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        raise web.HTTPBadRequest(text="expected a JSON object with an integer update_id")
+    return data
