@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         from bot.server import serve
 
         host = args.host or settings.host
-        port = args.port or settings.port
+        port = args.port if args.port is not None else settings.port
         if not 0 < port < 65536:
             print(f"tandem: --port must be between 1 and 65535 (got {port})", file=sys.stderr)
             raise SystemExit(2)

@@ -1,0 +1,73 @@
+"""Configuration errors stop start-up with one clear line naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TANDEM = Path(sys.executable).with_name("tandem")
+
+
+def run(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(TANDEM), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TANDEM_DATABASE_URL", "mysql://nope"),
+        ("TANDEM_PORT", "99999"),
+        ("TANDEM_PORT", "eighty"),
+        ("TANDEM_DEFAULT_TIMEZONE", "Mars/Olympus"),
+        ("TANDEM_DEFAULT_LOCALE", "fr"),
+        ("TANDEM_PUBLIC_URL", "ftp://x"),
+        ("TANDEM_TRY_CHANNEL", "maybe"),
+    ],
+)
+def test_invalid_setting_names_the_variable(variable: str, value: str) -> None:
+    result = run("db", "upgrade", **{variable: value})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and variable in lines[0], result.stderr
+
+
+def test_bad_port_flag_is_refused() -> None:
+    result = run("serve", "--port", "0", TANDEM_DATABASE_URL="sqlite+aiosqlite:///:memory:")
+    assert result.returncode == 2 and "--port" in result.stderr
+
+
+def test_chat_completes_onboarding_and_a_checkin(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/chat.db"
+    result = run("chat", stdin="hi\nyes\nSam\n9am\n7\nslept ok\n", TANDEM_DATABASE_URL=url)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("tandem> ")]
+    assert "tandem> Welcome! What name would you like me to call you?" in lines
+    assert lines[-1] == "tandem> Good to hear! It's worth noticing what helped today."
+    # Running again continues the same conversation (the check-in ended; a new one starts).
+    again = run("chat", stdin="4\n", TANDEM_DATABASE_URL=url)
+    assert again.returncode == 0
+    assert "mood" in again.stdout
+
+
+def test_flows_commands() -> None:
+    listed = run("flows", "list")
+    assert listed.returncode == 0
+    ids = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert "onboarding" in ids and "checkin" in ids
+    diagram = run("flows", "diagram", "checkin")
+    assert diagram.returncode == 0 and diagram.stdout.startswith("flowchart TD")
+    unknown = run("flows", "diagram", "nope")
+    assert unknown.returncode == 2 and "unknown flow 'nope'" in unknown.stderr
+    check = run("flows", "check")
+    assert check.returncode == 0, check.stdout + check.stderr
