@@ -10,6 +10,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot import trypage
+from bot.channels import webhooks
 from bot.service import Tandem
 from storage import migrate
 
@@ -76,4 +77,5 @@ def create_app(tandem: Tandem) -> web.Application:
     app.router.add_get("/readyz", readyz)
     if tandem.settings.try_channel_enabled:
         trypage.setup(app, tandem)
+    webhooks.setup(app, tandem)
     return app

@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="talk to Tandem in the terminal (reads stdin)")
     chat.add_argument("--address", default="terminal", help="conversation id (default: terminal)")
+    from bot.channelcmd import add_commands
+
+    add_commands(sub)
     return parser
 
 
@@ -71,3 +74,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         from bot.terminal import chat
 
         raise SystemExit(asyncio.run(chat(settings, args.address, sys.stdin, sys.stdout)))
+    elif args.command in ("channels", "invite"):
+        from bot.channelcmd import run
+
+        raise SystemExit(asyncio.run(run(args, settings)))
