@@ -67,6 +67,11 @@ class Tandem:
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
 
+    async def wait_idle(self) -> None:
+        """Wait until no spawned webhook processing is left (tests, shutdown)."""
+        while self._inflight:
+            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+
     def spawn_daemon(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run `work` until `close` cancels it."""
         self._daemons.append(asyncio.create_task(_logged(work)))

@@ -76,12 +76,28 @@ class FakeTwilio(FakeServer):
         # Message resources created so far, in order.
         self.messages: list[dict[str, Any]] = []
         self.app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create_message)
+        self.app.router.add_get("/2010-04-01/Accounts/{sid}.json", self._fetch_account)
 
     def _authorized(self, request: web.Request) -> bool:
         expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         header = request.headers.get("Authorization", "")
         return secrets.compare_digest(header, f"Basic {expected}") and (
             request.match_info["sid"] == self.account_sid
+        )
+
+    async def _fetch_account(self, request: web.Request) -> web.Response:
+        """GET Accounts/{sid}.json: what `tandem channels check` uses to verify credentials."""
+        await self._record(request)
+        if not self._authorized(request):
+            return web.json_response(_error_body(20003, "Authenticate", 401), status=401)
+        return web.json_response(
+            {
+                "sid": self.account_sid,
+                "friendly_name": "Tandem test account",
+                "status": "active",
+                "type": "Full",
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}.json",
+            }
         )
 
     async def _create_message(self, request: web.Request) -> web.Response:
