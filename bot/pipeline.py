@@ -133,13 +133,25 @@ class Pipeline:
     async def _process_one(self, session: AsyncSession, patient: Patient, message: Message) -> None:
         now = self.clock.now()
         turn = Turn(self, session, patient, now, message.channel)
+        handled = False
+        first = sum(1 for order in self._orders if order <= ORDER_SAFETY)
+        for interceptor in self.interceptors[:first]:
+            # Safety gets a savepoint of its own: its crisis reply and escalation are kept even
+            # when a later interceptor or the flow step fails and rolls its own work back.
+            try:
+                async with session.begin_nested():
+                    handled = await interceptor(turn, message)
+            except Exception as exc:
+                await repo.log(session, now, "safety_failed", patient.id, {"message_id": message.id})
+                log.error("safety_failed", patient=patient.id, error=type(exc).__name__)
+            if handled:
+                break
         try:
             async with session.begin_nested():
-                handled = False
-                for interceptor in self.interceptors:
-                    if await interceptor(turn, message):
-                        handled = True
+                for interceptor in self.interceptors[first:]:
+                    if handled:
                         break
+                    handled = await interceptor(turn, message)
                 if not handled:
                     await self.advance(turn, m.Text(message.body, message.payload))
             message.status = "processed"
@@ -178,6 +190,10 @@ class Pipeline:
     async def advance(self, turn: Turn, event: m.Event) -> m.StepResult:
         """Run one engine step for the patient of `turn` and persist everything it produced."""
         session, patient = turn.session, turn.patient
+        if patient.bot_paused:
+            # A coach has the conversation (or a risk response is open): no automated content.
+            await turn.log("paused_skip", {"event": type(event).__name__})
+            return m.StepResult(None, ())
         row = await repo.active_run(session, patient.id)
         run = to_state(row)
         if isinstance(event, m.Text) and (run is None or run.status == "ended"):
@@ -271,7 +287,12 @@ class Pipeline:
         async with self.db.session() as session:
             rows = await session.execute(
                 select(FlowRun.patient_id)
-                .where(FlowRun.status == "waiting", FlowRun.timeout_at <= now)
+                .join(Patient, Patient.id == FlowRun.patient_id)
+                .where(
+                    FlowRun.status == "waiting",
+                    FlowRun.timeout_at <= now,
+                    Patient.bot_paused.is_(False),
+                )
                 .order_by(FlowRun.timeout_at)
                 .limit(limit)
             )

@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.channels import optout, webhooks
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
+from bot.coaching.service import Coaching
 from bot.outbox import Dispatcher, DispatcherConfig
 from bot.pipeline import ORDER_OPT_OUT, Pipeline
 from bot.scheduling import handlers as scheduling
@@ -49,6 +50,9 @@ class Tandem:
         self.pipeline = Pipeline(
             self.db, self.library, settings, self.clock, on_outbox=self.dispatcher.wake
         )
+        # Safety (ORDER_SAFETY), the coach hold (ORDER_TAKEOVER), escalations, SLA checks.
+        self.coaching = Coaching(self)
+        self.coaching.install()
         scheduling.install(self.pipeline)
         self.scheduler = Scheduler(self.pipeline)
         self._stop = asyncio.Event()
@@ -96,6 +100,7 @@ class Tandem:
         self._scheduler.add_job(
             self.sweep, "interval", seconds=sweep_seconds, max_instances=1, coalesce=True
         )
+        self.coaching.add_jobs(self._scheduler)
         self._scheduler.start()
 
     async def stop_background(self) -> None:

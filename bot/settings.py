@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import zoneinfo
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/tandem.db"
+# Minutes to acknowledge an escalation, by reason; urgent ones never get longer than "risk".
+DEFAULT_SLA_MINUTES = {
+    "risk": 15,
+    "human_request": 240,
+    "worsening": 1440,
+    "disengaged": 2880,
+    "undeliverable": 1440,
+}
 
 
 class Settings(BaseSettings):
@@ -26,6 +35,11 @@ class Settings(BaseSettings):
     program_name: str = "Tandem"
     support_contact: str = "your care team"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Coaching and safety (README "Coaches and safety").
+    crisis_resources_file: Path | None = None
+    sla_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_SLA_MINUTES))
+    takeover_remind_minutes: int = 60
+    session_idle_minutes: int = 15
     # Scheduling: no scheduled non-urgent message from QUIET_HOURS_START to QUIET_HOURS_END
     # patient-local; fires missed while down go out within the grace window, else are skipped.
     quiet_hours_start: str = "21:00"
@@ -81,6 +95,30 @@ class Settings(BaseSettings):
             raise ValueError(f"must be HH:MM (got {value!r})")
         if int(hours) > 23 or int(minutes) > 59:
             raise ValueError(f"must be a time of day between 00:00 and 23:59 (got {value!r})")
+        return value
+
+    @field_validator("crisis_resources_file")
+    @classmethod
+    def _resources_file(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from flows.safety import load_resource_table
+
+            load_resource_table(value)  # raises ValueError naming the file and the problem
+        return value
+
+    @field_validator("sla_minutes")
+    @classmethod
+    def _sla(cls, value: dict[str, int]) -> dict[str, int]:
+        merged = {**DEFAULT_SLA_MINUTES, **value}
+        if any(minutes < 1 for minutes in merged.values()):
+            raise ValueError("every SLA must be at least 1 minute")
+        return merged
+
+    @field_validator("takeover_remind_minutes", "session_idle_minutes")
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
         return value
 
     @field_validator("port")

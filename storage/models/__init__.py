@@ -4,6 +4,16 @@ all on `Base.metadata` (Alembic and the tests rely on that)."""
 from storage.models.base import Base
 from storage.models.channels import DeliveryStatus, Invite, OptOut, ProviderRef
 from storage.models.content import PatientFact
+from storage.models.coaching import (
+    ApiToken,
+    Coach,
+    CoachNote,
+    CoachSession,
+    Escalation,
+    LoginAttempt,
+    SafetyPlan,
+    Takeover,
+)
 from storage.models.core import (
     ChannelIdentity,
     Event,
@@ -16,7 +26,15 @@ from storage.models.core import (
 from storage.models.scheduling import ScheduleItem
 
 __all__ = [
+    "ApiToken",
     "Base",
+    "Coach",
+    "CoachNote",
+    "CoachSession",
+    "Escalation",
+    "LoginAttempt",
+    "SafetyPlan",
+    "Takeover",
     "ChannelIdentity",
     "DeliveryStatus",
     "Event",

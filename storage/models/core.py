@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,6 +41,10 @@ class Patient(Base):
     consent_method: Mapped[str | None] = mapped_column(String(32))
     consent_text: Mapped[str | None] = mapped_column(Text)
     consent_by: Mapped[str | None] = mapped_column(String(120))
+    # Coaching (migration 0004_coaching): the patient's coach (None: the pool), and whether
+    # automated program content is paused (open risk escalation or a coach's takeover).
+    coach_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    bot_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Scheduling (migration 0003_scheduling): a pause that ends by itself; whether the patient
     # confirmed a zone guessed from a phone number whose country spans several.
     paused_until: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""Coaching: crisis response, escalations, takeover and hand-back, coach accounts and audit."""

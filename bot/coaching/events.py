@@ -1,0 +1,74 @@
+"""Live events for the console: an in-process pub/sub fed only after the database commit.
+
+The database stays the truth: an event says "look again at escalation 7", never carries state a
+reader must trust. Several processes each publish their own events, so a console also polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+_PENDING = "tandem_after_commit"
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    # escalation_opened, escalation_updated, takeover_started, takeover_ended,
+    # patient_message, coach_message
+    kind: str
+    at: datetime
+    patient_id: str | None = None
+    escalation_id: int | None = None
+    coach_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class EventBus:
+    """Fan-out to subscribers' bounded queues; a slow subscriber loses events, not the bus."""
+
+    def __init__(self) -> None:
+        self._queues: set[asyncio.Queue[LiveEvent]] = set()
+
+    def subscribe(self, maxsize: int = 1000) -> asyncio.Queue[LiveEvent]:
+        queue: asyncio.Queue[LiveEvent] = asyncio.Queue(maxsize)
+        self._queues.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[LiveEvent]) -> None:
+        self._queues.discard(queue)
+
+    def publish(self, live: LiveEvent) -> None:
+        for queue in list(self._queues):
+            if not queue.full():
+                queue.put_nowait(live)
+
+
+BUS = EventBus()
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's current transaction has committed (never on rollback)."""
+    session.sync_session.info.setdefault(_PENDING, []).append(callback)
+
+
+def publish_after_commit(session: AsyncSession, live: LiveEvent) -> None:
+    after_commit(session, lambda: BUS.publish(live))
+
+
+@event.listens_for(Session, "after_commit")
+def _run_pending(session: Session) -> None:
+    for callback in session.info.pop(_PENDING, []):
+        callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)

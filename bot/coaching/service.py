@@ -1,0 +1,136 @@
+"""Wires coaching into a Tandem process and offers its units of work (one transaction each, under
+the patient's lock) to the REST API and the console."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.actions import Turn
+from bot.channels.base import OutboundMessage, SendError
+from bot.coaching import crisis, escalations, notify, takeover
+from bot.coaching.safety import SafetyLayer
+from bot.pipeline import ORDER_SAFETY, ORDER_TAKEOVER
+from flows import model as m
+from storage import repo
+from storage.models import Coach, Escalation, Message, Takeover
+
+if TYPE_CHECKING:
+    from bot.service import Tandem
+
+log = structlog.get_logger("tandem.coaching")
+
+
+class NotFound(Exception):
+    """No such patient or escalation (HTTP 404)."""
+
+
+class Coaching:
+    def __init__(self, tandem: Tandem) -> None:
+        self.tandem = tandem
+        settings = tandem.settings
+        self.safety = SafetyLayer()
+        self.notifier = notify.Notifier(
+            tandem.dispatcher.channels, settings.program_name, settings.default_locale
+        )
+        self.policy = escalations.Policy(settings.sla_minutes, settings.program_name)
+        self.policy.locale = settings.default_locale
+
+    def install(self) -> None:
+        """Register the interceptors, the Escalate handler and the undeliverable hook."""
+        tandem = self.tandem
+        notify.configure(self.notifier)
+        escalations.configure(self.policy)
+        crisis.configure(tandem.settings.crisis_resources_file)
+        tandem.pipeline.add_interceptor(self.safety.intercept, ORDER_SAFETY)
+        tandem.pipeline.add_interceptor(self.safety.hold, ORDER_TAKEOVER)
+        tandem.pipeline.handlers.register(m.Escalate, self.on_escalate)
+        tandem.dispatcher.failure_hooks.append(self.on_undeliverable)
+
+    def add_jobs(self, scheduler: AsyncIOScheduler, seconds: float = 30.0) -> None:
+        scheduler.add_job(self.tick, "interval", seconds=seconds, max_instances=1, coalesce=True)
+
+    async def on_escalate(self, turn: Turn, action: m.Escalate) -> None:
+        """A flow asked for a coach; risk (PHQ-9 item 9) gets the full crisis response at once."""
+        await turn.log(
+            "escalation_requested", {"reason": action.reason, "priority": action.priority}
+        )
+        if action.reason == "risk":
+            await crisis.respond(turn, "risk", "flow", action.detail)
+            return
+        priority = action.priority if action.priority in escalations.PRIORITIES else "normal"
+        await escalations.open_escalation(
+            turn.session, turn.patient.id, action.reason, priority, action.detail, turn.now
+        )
+
+    async def on_undeliverable(self, item: OutboundMessage, error: SendError) -> None:
+        if item.outbox_id < 0 or (error.opted_out and not item.urgent):
+            return  # coach alerts, and opt-outs the channel layer already records
+        now = self.tandem.clock.now()
+        detail = f"outbox {item.outbox_id}: {error.code or ''} {error.reason}".strip()
+        async with self.tandem.db.session() as session, session.begin():
+            await escalations.open_escalation(
+                session,
+                item.patient_id,
+                "undeliverable",
+                "high" if item.urgent else "normal",
+                detail[:500],
+                now,
+            )
+
+    async def tick(self) -> None:
+        """SLA check (backup told about open escalations past due) and takeover reminders."""
+        now = self.tandem.clock.now()
+        try:
+            async with self.tandem.db.session() as session, session.begin():
+                for esc in await escalations.overdue(session, now):
+                    await escalations.notify_backups(session, esc, now)
+                await takeover.remind_overdue(
+                    session,
+                    now,
+                    timedelta(minutes=self.tandem.settings.takeover_remind_minutes),
+                    self.policy.locale,
+                    self.policy.program,
+                )
+        except Exception:
+            log.exception("coaching_tick_failed")
+
+    # --- units of work for the API and the console --------------------------------------------
+
+    async def take_over(self, patient_id: str, coach: Coach) -> Takeover:
+        async with self.tandem.db.session() as session, session.begin():
+            patient = await repo.lock_patient(session, patient_id)
+            if patient is None:
+                raise NotFound("patient")
+            return await takeover.start(session, patient, coach, self.tandem.clock.now())
+
+    async def coach_message(self, patient_id: str, coach: Coach, body: str) -> Message:
+        async with self.tandem.db.session() as session, session.begin():
+            patient = await repo.lock_patient(session, patient_id)
+            if patient is None:
+                raise NotFound("patient")
+            message = await takeover.send(session, patient, coach, body, self.tandem.clock.now())
+        self.tandem.dispatcher.wake()
+        return message
+
+    async def release(
+        self, patient_id: str, coach: Coach, *, resume: str = "flow", outcome: str = ""
+    ) -> Takeover | None:
+        async with self.tandem.db.session() as session, session.begin():
+            patient = await repo.lock_patient(session, patient_id)
+            if patient is None:
+                raise NotFound("patient")
+            turn = Turn(self.tandem.pipeline, session, patient, self.tandem.clock.now(), None)
+            result = await takeover.release(turn, coach, resume=resume, outcome=outcome)
+        self.tandem.dispatcher.wake()
+        return result
+
+    async def acknowledge(self, escalation_id: int, coach: Coach) -> Escalation:
+        async with self.tandem.db.session() as session, session.begin():
+            esc = await session.get(Escalation, escalation_id)
+            if esc is None:
+                raise NotFound("escalation")
+            return await escalations.acknowledge(session, esc, coach, self.tandem.clock.now())
