@@ -75,7 +75,7 @@ class Scheduler:
         if self.db.is_postgres:
             query = query.with_for_update(skip_locked=True)
         async with self.db.session() as session, session.begin():
-            rows = (await session.execute(query)).tuples().all()
+            rows = [(row[0], row[1]) for row in (await session.execute(query)).all()]
             for item, patient in rows:
                 try:
                     async with session.begin_nested():
@@ -106,7 +106,16 @@ class Scheduler:
             self._rearm(item, patient, now, final="skipped")
             return
         allowed = allowed_at(now, zone_of(patient), self.settings)
-        busy = allowed == now and await self._busy(session, item, patient, now)
+        conflict = await self._conflict(session, item, patient, now) if allowed == now else None
+        if conflict == "already_running":
+            # The patient started this very flow themselves a moment ago: that was this fire.
+            await repo.log(
+                session, now, "schedule_skipped", patient.id, {**info, "reason": conflict}
+            )
+            item.last_fired_at = now
+            self._rearm(item, patient, now, final="skipped")
+            return
+        busy = conflict == "busy"
         if allowed > now or busy:
             item.next_fire_at = allowed if allowed > now else now + BUSY_DEFER
             item.updated_at = now
@@ -128,12 +137,14 @@ class Scheduler:
         item.last_fired_at = now
         self._rearm(item, patient, now, final="done")
 
-    async def _busy(
+    async def _conflict(
         self, session: AsyncSession, item: ScheduleItem, patient: Patient, now: datetime
-    ) -> bool:
+    ) -> str | None:
+        """ "busy" when a live conversation in another flow would be cut off, "already_running"
+        when the patient is in this very flow, started moments ago."""
         flow = item.payload.get("flow")
         if not flow:
-            return False
+            return None
         rows = await session.execute(
             select(FlowRun.flow_id, FlowRun.updated_at)
             .where(FlowRun.patient_id == patient.id, FlowRun.status == "waiting")
@@ -141,7 +152,9 @@ class Scheduler:
             .limit(1)
         )
         run = rows.first()
-        return run is not None and run.flow_id != flow and run.updated_at > now - BUSY_DEFER
+        if run is None or run.updated_at <= now - BUSY_DEFER:
+            return None
+        return "already_running" if run.flow_id == flow else "busy"
 
     async def _deliver(self, turn: Turn, item: ScheduleItem) -> None:
         data = item.payload
