@@ -206,14 +206,14 @@ def inbound_from_update(update: Update, now: datetime) -> tuple[InboundMessage |
         if chat is not None and chat.type != "private":
             return None, query.id
         address = str(chat.id if chat is not None else query.from_user.id)
-        data = query.data or ""
+        data = (query.data or "").replace("\x00", "")
         key = f"{update.update_id}:cq{query.id}"
         return InboundMessage(NAME, address, data, key, now, payload=data[:256]), query.id
     message = update.message  # edited messages, channel posts, members: not for Tandem
     if message is None or message.chat.type != "private":
         return None, None
     meta: dict[str, Any] = {}
-    text = message.text or message.caption or ""
+    text = (message.text or message.caption or "").replace("\x00", "")  # PostgreSQL: no NUL
     if message.sticker is not None:
         meta["kind"] = "sticker"
         text = text or (message.sticker.emoji or "")

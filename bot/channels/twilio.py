@@ -202,7 +202,8 @@ def inbound_message(params: Mapping[str, str], received_at: Any) -> InboundMessa
     return InboundMessage(
         channel=NAME,
         address=sender,
-        text=params.get("Body", ""),
+        # PostgreSQL text cannot hold NUL; nothing a patient means is lost by dropping it.
+        text=params.get("Body", "").replace("\x00", ""),
         provider_message_id=sid,
         received_at=received_at,
         meta=meta,
