@@ -39,7 +39,9 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
         yield fake
 
 
-def channel_settings(db_url: str, twilio: FakeTwilio, telegram: FakeTelegram, **extra: Any) -> Settings:
+def channel_settings(
+    db_url: str, twilio: FakeTwilio, telegram: FakeTelegram, **extra: Any
+) -> Settings:
     values: dict[str, Any] = {
         "database_url": db_url,
         "public_url": PUBLIC_URL,

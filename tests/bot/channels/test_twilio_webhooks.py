@@ -1,4 +1,4 @@
-"""Twilio webhooks on the real app: signature checks, store-before-ack, dedup, statuses, bad input."""
+"""Twilio webhooks on the real app: signatures, store-before-ack, dedup, statuses, bad input."""
 
 from __future__ import annotations
 
@@ -188,9 +188,7 @@ async def test_status_for_unknown_message_is_recorded_without_error(
     assert await post_signed(client, STATUS, {"AccountSid": "AC1"}) == 400
 
 
-async def test_status_21610_marks_the_patient_opted_out(
-    client: Client, service: Tandem
-) -> None:
+async def test_status_21610_marks_the_patient_opted_out(client: Client, service: Tandem) -> None:
     assert await post_signed(client, SMS, inbound_sms_params(PHONE, "hi")) == 200
     await settle(service)
     sid = (await messages(service, "out"))[0].provider_message_id or ""
