@@ -1,0 +1,212 @@
+"""Coach accounts and authentication primitives: argon2id passwords, API tokens (only their hash
+is stored), server-side console sessions with an idle expiry, login throttling, record access."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from uuid import uuid4
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import repo
+from storage.models import ApiToken, Coach, CoachSession, Escalation, LoginAttempt, Patient
+
+ROLES = ("coach", "supervisor", "admin")
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+class AccountError(Exception):
+    """Bad account input (duplicate email, unknown role)."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    if not stored:
+        return False
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_coach(
+    session: AsyncSession,
+    email: str,
+    name: str,
+    role: str,
+    now: datetime,
+    *,
+    password: str | None = None,
+) -> Coach:
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if "@" not in email or len(email) > 254:
+        raise AccountError(f"not an email address: {email!r}")
+    if not name.strip():
+        raise AccountError("name must not be empty")
+    if await coach_by_email(session, email) is not None:
+        raise AccountError(f"a coach with email {email} already exists")
+    coach = Coach(
+        id=str(uuid4()),
+        email=email,
+        name=name.strip()[:120],
+        role=role,
+        password_hash=hash_password(password) if password else None,
+        active=True,
+        available=True,
+        created_at=now,
+    )
+    session.add(coach)
+    await session.flush()
+    await repo.log(session, now, "coach_created", None, {"coach_id": coach.id, "role": role})
+    return coach
+
+
+async def coach_by_email(session: AsyncSession, email: str) -> Coach | None:
+    rows = await session.execute(select(Coach).where(Coach.email == email.strip().lower()))
+    return rows.scalar_one_or_none()
+
+
+async def issue_token(session: AsyncSession, coach: Coach, now: datetime, label: str = "") -> str:
+    """A new bearer token for `coach`; the caller shows it once, only its hash is kept."""
+    token = "tdm_" + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(coach_id=coach.id, token_hash=_digest(token), label=label[:80], created_at=now)
+    )
+    await session.flush()
+    await repo.log(session, now, "api_token_issued", None, {"coach_id": coach.id})
+    return token
+
+
+async def coach_for_token(session: AsyncSession, token: str, now: datetime) -> Coach | None:
+    rows = await session.execute(
+        select(ApiToken, Coach)
+        .join(Coach, Coach.id == ApiToken.coach_id)
+        .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+    )
+    found = rows.first()
+    if found is None or not found[1].active:
+        return None
+    found[0].last_used_at = now
+    return found[1]
+
+
+# --- console sessions and login throttling -----------------------------------------------------
+
+
+async def start_session(
+    session: AsyncSession, coach: Coach, now: datetime, idle: timedelta
+) -> tuple[str, CoachSession]:
+    """A new console session: returns the cookie token (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    row = CoachSession(
+        id=_digest(token),
+        coach_id=coach.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + idle,
+    )
+    session.add(row)
+    await session.flush()
+    await repo.log(session, now, "coach_login", None, {"coach_id": coach.id})
+    return token, row
+
+
+async def resume_session(
+    session: AsyncSession, token: str, now: datetime, idle: timedelta
+) -> tuple[Coach, CoachSession] | None:
+    """The coach behind a cookie, sliding the idle expiry; None when unknown or expired."""
+    row = await session.get(CoachSession, _digest(token))
+    if row is None:
+        return None
+    if row.expires_at <= now:
+        await session.delete(row)
+        return None
+    coach = await session.get(Coach, row.coach_id)
+    if coach is None or not coach.active:
+        return None
+    row.last_seen_at, row.expires_at = now, now + idle
+    return coach, row
+
+
+async def end_session(session: AsyncSession, token: str) -> None:
+    row = await session.get(CoachSession, _digest(token))
+    if row is not None:
+        await session.delete(row)
+
+
+async def record_login(
+    session: AsyncSession, email: str, client: str, success: bool, now: datetime
+) -> None:
+    session.add(
+        LoginAttempt(email=email.strip().lower()[:254], client=client[:64], success=success, at=now)
+    )
+    await session.flush()
+
+
+async def login_throttled(
+    session: AsyncSession,
+    email: str,
+    client: str,
+    now: datetime,
+    *,
+    window: timedelta = timedelta(minutes=15),
+    limit: int = 5,
+) -> bool:
+    """True after `limit` failed attempts for this email or client within `window`."""
+    failed = await session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.success.is_(False),
+            LoginAttempt.at > now - window,
+            or_(LoginAttempt.email == email.strip().lower(), LoginAttempt.client == client),
+        )
+    )
+    return (failed or 0) >= limit
+
+
+# --- who may see what --------------------------------------------------------------------------
+
+
+def sees_all(coach: Coach) -> bool:
+    return coach.role in ("supervisor", "admin")
+
+
+async def may_see_patient(session: AsyncSession, coach: Coach, patient: Patient) -> bool:
+    """Supervisors and admins see everyone; a coach their caseload and pool escalations."""
+    if sees_all(coach) or patient.coach_id == coach.id:
+        return True
+    if patient.coach_id is not None:
+        return False
+    pool = await session.scalar(
+        select(func.count())
+        .select_from(Escalation)
+        .where(
+            Escalation.patient_id == patient.id,
+            Escalation.coach_id.is_(None),
+            Escalation.status != "resolved",
+        )
+    )
+    return bool(pool)
+
+
+async def record_view(
+    session: AsyncSession, coach: Coach, patient_id: str, what: str, now: datetime
+) -> None:
+    """Audit: every view of a patient's record names the coach and what they saw."""
+    await repo.log(session, now, "record_viewed", patient_id, {"coach_id": coach.id, "what": what})
