@@ -83,8 +83,7 @@ def _describe(action: m.Action) -> str | None:
     if isinstance(action, m.RecordMeasure):
         return f"measure {action.measure} item {action.item} = {action.value}"
     if isinstance(action, m.MeasureScored):
-        positive = "" if action.positive is None else f", positive={action.positive}"
-        return f"measure {action.measure} total {action.total} ({action.band}{positive})"
+        return f"measure {action.measure} total {action.total} ({action.band})"
     if isinstance(action, m.UpdatePatient):
         shown = {k: v for k, v in action.fields.items() if k != "consent_text"}
         return (

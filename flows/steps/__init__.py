@@ -8,6 +8,7 @@ from flows.steps import (
     measure,
     message,
     question,
+    schedule_at,
     subflow,
     wait,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "measure",
     "message",
     "question",
+    "schedule_at",
     "subflow",
     "wait",
 ]
