@@ -58,6 +58,7 @@ class Turn:
             self.now,
             choices=choices,
             priority=URGENT_PRIORITY if urgent else 0,
+            flush=False,
         )
         return True
 

@@ -82,39 +82,54 @@ class Pipeline:
         self.interceptors.insert(index, interceptor)
 
     async def receive(self, msg: InboundMessage) -> Receipt:
-        """Store the message (committed), then process the patient's pending messages."""
-        receipt = await self.store(msg)
+        """Store the message and process the patient's pending messages, in one transaction.
+
+        Nothing is acknowledged before the commit. A failing step only rolls back its own
+        savepoint (the message stays, marked failed); if the whole transaction fails, nothing was
+        acknowledged either and the provider retries.
+        """
+        async with self.db.session() as session, session.begin():
+            receipt, patient = await self._store(session, msg)
+            if patient is not None:
+                for message in await repo.pending_inbound(session, patient.id):
+                    await self._process_one(session, patient, message)
         if not receipt.duplicate:
-            await self.process_patient(receipt.patient_id)
+            self.on_outbox()
         return receipt
 
     async def store(self, msg: InboundMessage) -> Receipt:
-        now = self.clock.now()
+        """Store only (committed); for channels that must acknowledge before processing."""
         async with self.db.session() as session, session.begin():
-            patient, created = await repo.get_or_create_patient(
-                session,
-                msg.channel,
-                msg.address,
-                now,
-                locale=self.settings.default_locale,
-                timezone=self.settings.default_timezone,
-            )
-            if not created:
-                # Ids are handed out under the patient's lock, so id order is commit order and
-                # the processor never skips a message that is still being stored.
-                await repo.lock_patient(session, patient.id)
-            message_id = await repo.insert_inbound(
-                session,
-                patient.id,
-                msg.channel,
-                msg.provider_message_id,
-                msg.text,
-                msg.payload,
-                now,
-            )
+            receipt, _ = await self._store(session, msg)
+        return receipt
+
+    async def _store(
+        self, session: AsyncSession, msg: InboundMessage
+    ) -> tuple[Receipt, Patient | None]:
+        patient, created = await repo.get_or_create_patient(
+            session,
+            msg.channel,
+            msg.address,
+            self.clock.now(),
+            locale=self.settings.default_locale,
+            timezone=self.settings.default_timezone,
+            # Ids are handed out under the patient's lock, so id order is commit order and the
+            # processor never skips a message that is still being stored.
+            lock=True,
+        )
+        message_id = await repo.insert_inbound(
+            session,
+            patient.id,
+            msg.channel,
+            msg.provider_message_id,
+            msg.text,
+            msg.payload,
+            self.clock.now(),
+        )
         if message_id is None:
             log.info("inbound_duplicate", channel=msg.channel, patient=patient.id)
-        return Receipt(message_id, patient.id, message_id is None, created)
+            return Receipt(None, patient.id, True, created), None
+        return Receipt(message_id, patient.id, False, created), patient
 
     async def process_patient(self, patient_id: str) -> int:
         """Process every stored, unprocessed message of one patient, in order."""
@@ -142,7 +157,9 @@ class Pipeline:
                 async with session.begin_nested():
                     handled = await interceptor(turn, message)
             except Exception as exc:
-                await repo.log(session, now, "safety_failed", patient.id, {"message_id": message.id})
+                await repo.log(
+                    session, now, "safety_failed", patient.id, {"message_id": message.id}
+                )
                 log.error("safety_failed", patient=patient.id, error=type(exc).__name__)
             if handled:
                 break

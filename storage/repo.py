@@ -34,13 +34,20 @@ def is_postgres(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
-async def find_patient(session: AsyncSession, channel: str, address: str) -> Patient | None:
-    row = await session.execute(
+async def find_patient(
+    session: AsyncSession, channel: str, address: str, *, lock: bool = False
+) -> Patient | None:
+    """The patient behind (channel, address); `lock` also takes their conversation lock."""
+    query = (
         select(Patient)
         .join(ChannelIdentity, ChannelIdentity.patient_id == Patient.id)
         .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
     )
-    return row.scalar_one_or_none()
+    if lock:
+        query = query.execution_options(populate_existing=True)
+        if is_postgres(session):
+            query = query.with_for_update(of=Patient)
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def get_or_create_patient(
@@ -51,9 +58,14 @@ async def get_or_create_patient(
     *,
     locale: str,
     timezone: str,
+    lock: bool = False,
 ) -> tuple[Patient, bool]:
-    """The patient behind (channel, address), enrolling a new one on first contact."""
-    existing = await find_patient(session, channel, address)
+    """The patient behind (channel, address), enrolling a new one on first contact.
+
+    With `lock`, an existing patient comes back with their conversation lock held (a new one is
+    not visible to anyone else until commit).
+    """
+    existing = await find_patient(session, channel, address, lock=lock)
     if existing is not None:
         return existing, False
     patient = Patient(
@@ -71,7 +83,7 @@ async def get_or_create_patient(
         # Another request enrolled the same address first: use theirs.
         await session.delete(patient)
         await session.flush()
-        winner = await find_patient(session, channel, address)
+        winner = await find_patient(session, channel, address, lock=lock)
         assert winner is not None
         return winner, False
     await log(session, now, "patient_enrolled", patient.id, {"channel": channel})
@@ -154,8 +166,13 @@ async def enqueue(
     *,
     choices: list[Any] | None = None,
     priority: int = 0,
+    flush: bool = True,
 ) -> OutboxItem:
-    """An outbound message and its outbox row, written in the caller's transaction."""
+    """An outbound message and its outbox row, written in the caller's transaction.
+
+    Without `flush` the rows wait for the session's next flush (ids unset until then), so a step
+    that sends several messages writes them in one batch.
+    """
     message = Message(
         patient_id=patient_id,
         direction="out",
@@ -165,11 +182,9 @@ async def enqueue(
         created_at=now,
         updated_at=now,
     )
-    session.add(message)
-    await session.flush()
     item = OutboxItem(
         patient_id=patient_id,
-        message_id=message.id,
+        message=message,
         channel=channel,
         address=address,
         body=body,
@@ -181,7 +196,8 @@ async def enqueue(
         created_at=now,
     )
     session.add(item)
-    await session.flush()
+    if flush:
+        await session.flush()
     return item
 
 

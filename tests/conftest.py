@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from bot.clock import FakeClock
 from bot.service import Tandem
 from bot.settings import Settings
+from flows.library import FlowLibrary
 from storage import migrate
 from storage.db import Database
 from storage.models import Base
@@ -122,8 +123,16 @@ def settings(db_url: str) -> Settings:
     return Settings(database_url=db_url, try_channel="on")
 
 
+@pytest.fixture(scope="session")
+def library() -> FlowLibrary:
+    """Compiled once per session: every flow version is immutable once loaded."""
+    return FlowLibrary.load()
+
+
 @pytest.fixture
-async def tandem(settings: Settings, clock: FakeClock) -> AsyncIterator[Tandem]:
-    service = Tandem(settings, clock=clock)
+async def tandem(
+    settings: Settings, clock: FakeClock, library: FlowLibrary
+) -> AsyncIterator[Tandem]:
+    service = Tandem(settings, clock=clock, library=library)
     yield service
     await service.close()

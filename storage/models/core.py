@@ -17,7 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, JSONType
 
@@ -41,14 +41,15 @@ class Patient(Base):
     consent_method: Mapped[str | None] = mapped_column(String(32))
     consent_text: Mapped[str | None] = mapped_column(Text)
     consent_by: Mapped[str | None] = mapped_column(String(120))
-    # Coaching (migration 0004_coaching): the patient's coach (None: the pool), and whether
-    # automated program content is paused (open risk escalation or a coach's takeover).
-    coach_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    bot_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Scheduling (migration 0003_scheduling): a pause that ends by itself; whether the patient
     # confirmed a zone guessed from a phone number whose country spans several.
     paused_until: Mapped[datetime | None]
     timezone_confirmed: Mapped[bool | None] = mapped_column(Boolean)
+    # Coaching (migration 0004_coaching): the patient's coach (None: the pool), and whether
+    # automated program content is paused (open risk escalation or a coach's takeover).
+    coach_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    bot_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    program: Mapped[str | None] = mapped_column(String(64))  # chosen at enrolment (API)
 
 
 class ChannelIdentity(Base):
@@ -130,6 +131,8 @@ class OutboxItem(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    # Lets a step queue many messages with one batched INSERT per table at flush time.
+    message: Mapped[Message] = relationship(lazy="raise")
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(128))
     body: Mapped[str] = mapped_column(Text)
