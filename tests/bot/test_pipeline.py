@@ -35,11 +35,8 @@ async def test_onboarding_then_checkin_persists_everything(tandem: Tandem) -> No
         assert patient.consent_text and "join" in patient.consent_text
         assert (patient.display_name, patient.checkin_time) == ("Sam", "20:30")
         runs = (await session.execute(select(FlowRun).order_by(FlowRun.id))).scalars().all()
-        assert [(r.flow_id, r.status, r.outcome) for r in runs][0] == (
-            "onboarding",
-            "ended",
-            "completed",
-        )
+        first = runs[0]
+        assert (first.flow_id, first.status, first.outcome) == ("onboarding", "ended", "completed")
         assert runs[-1].status == "waiting"  # onboarding hands over to what comes next
         kinds = set((await session.execute(select(Event.kind))).scalars())
         assert {"patient_enrolled", "consent", "transition", "answer", "flow_ended"} <= kinds
