@@ -11,12 +11,14 @@ from typing import Any
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import worrylog
 from bot.channels import optout, webhooks
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
 from bot.coaching.service import Coaching
 from bot.outbox import Dispatcher, DispatcherConfig
-from bot.pipeline import ORDER_OPT_OUT, Pipeline
+from bot.menu import menu_interceptor
+from bot.pipeline import ORDER_MENU, ORDER_OPT_OUT, Pipeline
 from bot.scheduling import handlers as scheduling
 from bot.scheduling.runner import Scheduler
 from bot.settings import Settings
@@ -54,11 +56,13 @@ class Tandem:
         self.coaching = Coaching(self)
         self.coaching.install()
         scheduling.install(self.pipeline)
+        self.pipeline.add_interceptor(worrylog.worry_log, worrylog.ORDER_WORRY_LOG)
         self.scheduler = Scheduler(self.pipeline)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._scheduler: AsyncIOScheduler | None = None
         self.pipeline.add_interceptor(optout.OptOutInterceptor(settings), ORDER_OPT_OUT)
+        self.pipeline.add_interceptor(menu_interceptor, ORDER_MENU)
         self.dispatcher.failure_hooks.append(optout.failure_hook(self.db, self.clock))
         # Webhook processing that continues after the 200 (`close` waits for it), and loops
         # that run until shutdown (Telegram polling).

@@ -1,0 +1,73 @@
+"""WORRY texts: a worry noticed during the day is saved for the patient's worry time.
+
+"worry the rent is due" or "preocupación: el examen" at any moment is appended to the
+`anx_worries` fact (which the anx_worry_review flow lists at worry time) and answered with one
+short line; the flow that is waiting stays where it was. The message is left to the flow when it
+waits for a free-text answer (the worry is that answer) and before the patient has consented.
+Reply texts live in the anx_worry flow's content (`log_saved`, `log_howto`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.actions import Turn
+from bot.facts import load_facts, set_facts
+from flows.steps.question import QuestionStep
+from flows.texts import render
+from storage import repo
+from storage.models import Message
+
+ORDER_WORRY_LOG = 45  # after scheduling commands (40), before the menu (50)
+MAX_SAVED = 30  # the oldest go first; worry time shows ten at a time
+TEXTS_FLOW = "anx_worry"
+
+_WORRY = re.compile(
+    r"^\s*(?:worry|worried|preocupaci[oó]n|preocupad[oa]|preocupa)\b[\s:,.!-]*(.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def parse_worry(text: str) -> str | None:
+    """The worry in a WORRY text ("" when only the keyword was sent), or None if it is not one."""
+    match = _WORRY.match(text or "")
+    if match is None:
+        return None
+    return " ".join(match.group(1).split())[:300]
+
+
+async def _flow_wants_text(turn: Turn) -> bool:
+    row = await repo.active_run(turn.session, turn.patient.id)
+    if row is None or row.status != "waiting":
+        return False
+    library = turn.pipeline.library
+    if not library.has_version(row.flow_id, row.flow_version):
+        return False
+    step = library.get(row.flow_id, row.flow_version).steps.get(row.state)
+    return isinstance(step, QuestionStep) and step.answer.type == "text"
+
+
+def _text(turn: Turn, key: str) -> str:
+    flow = turn.pipeline.library.get(TEXTS_FLOW)
+    settings = turn.pipeline.settings
+    site = {"program": settings.program_name, "support": settings.support_contact}
+    return render(flow.text(key, turn.patient.locale), {"site": site, "patient": {}})
+
+
+async def worry_log(turn: Turn, message: Message) -> bool:
+    """Interceptor: save a WORRY text for worry time; True when it was one."""
+    worry = parse_worry(message.body)
+    if worry is None or turn.patient.consent_given is not True:
+        return False
+    if await _flow_wants_text(turn):
+        return False
+    if not worry:
+        await turn.send(_text(turn, "log_howto"))
+        return True
+    saved = list((await load_facts(turn.session, turn.patient.id)).get("anx_worries") or [])
+    saved = ([*saved, worry])[-MAX_SAVED:]
+    await set_facts(turn.session, turn.patient.id, {"anx_worries": saved}, turn.now)
+    # Counts only: the worry's words stay in the fact, out of the audit log.
+    await turn.log("worry_logged", {"chars": len(worry), "saved": len(saved)})
+    await turn.send(_text(turn, "log_saved"))
+    return True
