@@ -16,8 +16,8 @@ from bot.channels import optout, webhooks
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
 from bot.coaching.service import Coaching
-from bot.outbox import Dispatcher, DispatcherConfig
 from bot.menu import menu_interceptor
+from bot.outbox import Dispatcher, DispatcherConfig
 from bot.pipeline import ORDER_MENU, ORDER_OPT_OUT, Pipeline
 from bot.scheduling import handlers as scheduling
 from bot.scheduling.runner import Scheduler
