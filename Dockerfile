@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# Build stage: a wheel of Tandem and its dependencies, so the runtime image needs no compiler.
+FROM python:3.11-slim AS build
+WORKDIR /src
+RUN pip install --no-cache-dir --upgrade pip wheel
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY flows ./flows
+COPY storage ./storage
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+# Runtime stage: non-root, SQLite data under /data unless TANDEM_DATABASE_URL says otherwise.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PTB_TIMEDELTA=1 \
+    TANDEM_HOST=0.0.0.0 \
+    TANDEM_PORT=8080 \
+    TANDEM_DATABASE_URL=sqlite+aiosqlite:////data/tandem.db
+RUN useradd --create-home --uid 10001 tandem && mkdir /data && chown tandem /data
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/* && rm -rf /wheels
+USER tandem
+WORKDIR /home/tandem
+VOLUME ["/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"
+CMD ["tandem", "serve"]
