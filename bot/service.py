@@ -16,8 +16,9 @@ from bot.channels import optout, webhooks
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
 from bot.coaching.service import Coaching
+from bot.menu import menu_interceptor
 from bot.outbox import Dispatcher, DispatcherConfig
-from bot.pipeline import ORDER_OPT_OUT, Pipeline
+from bot.pipeline import ORDER_MENU, ORDER_OPT_OUT, Pipeline
 from bot.scheduling import handlers as scheduling
 from bot.scheduling.runner import Scheduler
 from bot.settings import Settings
@@ -61,6 +62,7 @@ class Tandem:
         self._tasks: list[asyncio.Task[None]] = []
         self._scheduler: AsyncIOScheduler | None = None
         self.pipeline.add_interceptor(optout.OptOutInterceptor(settings), ORDER_OPT_OUT)
+        self.pipeline.add_interceptor(menu_interceptor, ORDER_MENU)
         self.dispatcher.failure_hooks.append(optout.failure_hook(self.db, self.clock))
         # Webhook processing that continues after the 200 (`close` waits for it), and loops
         # that run until shutdown (Telegram polling).
