@@ -30,7 +30,7 @@ from flows.engine import EngineError, step
 from flows.library import FlowLibrary
 from storage import repo
 from storage.db import Database
-from storage.models import FlowRun, Message, Patient
+from storage.models import ChannelIdentity, FlowRun, Message, Patient
 
 log = structlog.get_logger("tandem.pipeline")
 
@@ -91,8 +91,12 @@ class Pipeline:
         async with self.db.session() as session, session.begin():
             receipt, patient = await self._store(session, msg)
             if patient is not None:
+                # Replies go back on the channel and address this message came from.
+                reply_to = ChannelIdentity(
+                    patient_id=patient.id, channel=msg.channel, address=msg.address
+                )
                 for message in await repo.pending_inbound(session, patient.id):
-                    await self._process_one(session, patient, message)
+                    await self._process_one(session, patient, message, reply_to)
         if not receipt.duplicate:
             self.on_outbox()
         return receipt
@@ -145,9 +149,15 @@ class Pipeline:
             self.on_outbox()
         return done
 
-    async def _process_one(self, session: AsyncSession, patient: Patient, message: Message) -> None:
+    async def _process_one(
+        self,
+        session: AsyncSession,
+        patient: Patient,
+        message: Message,
+        reply_to: ChannelIdentity | None = None,
+    ) -> None:
         now = self.clock.now()
-        turn = Turn(self, session, patient, now, message.channel)
+        turn = Turn(self, session, patient, now, message.channel, reply_to)
         handled = False
         first = sum(1 for order in self._orders if order <= ORDER_SAFETY)
         for interceptor in self.interceptors[:first]:
