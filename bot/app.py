@@ -9,7 +9,7 @@ import structlog
 from aiohttp import web
 from sqlalchemy import text
 
-from bot import trypage
+from bot import api, trypage
 from bot.channels import webhooks
 from bot.service import Tandem
 from storage import migrate
@@ -78,4 +78,5 @@ def create_app(tandem: Tandem) -> web.Application:
     if tandem.settings.try_channel_enabled:
         trypage.setup(app, tandem)
     webhooks.setup(app, tandem)
+    api.setup(app, tandem)
     return app

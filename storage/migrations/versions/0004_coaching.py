@@ -204,6 +204,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("patients", schema=None) as batch_op:
         batch_op.add_column(sa.Column("coach_id", sa.String(length=36), nullable=True))
+        batch_op.add_column(sa.Column("program", sa.String(length=64), nullable=True))
         batch_op.add_column(
             sa.Column("bot_paused", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
@@ -214,6 +215,7 @@ def downgrade() -> None:
     with op.batch_alter_table("patients", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_patients_coach_id"))
         batch_op.drop_column("bot_paused")
+        batch_op.drop_column("program")
         batch_op.drop_column("coach_id")
 
     with op.batch_alter_table("takeovers", schema=None) as batch_op:

@@ -1,0 +1,359 @@
+"""REST handlers for /api/v1. Every error is JSON {"error", "status"}; 401 without a valid bearer
+token, 403 for another coach's patient, 404 for an unknown id, 409 for a state conflict, 422 for
+invalid fields."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.api import schemas as s
+from bot.api.openapi import document
+from bot.coaching import accounts, escalations
+from bot.coaching.escalations import EscalationError
+from bot.coaching.service import NotFound
+from bot.coaching.takeover import TakeoverError
+from bot.service import Tandem
+from storage import repo
+from storage.models import Coach, Escalation, Message, Patient, Takeover
+
+PREFIX = "/api/v1"
+COACH = web.RequestKey("tandem_api_coach", Coach)
+API_TANDEM = web.AppKey("tandem_api", Tandem)
+API_DOC = web.AppKey("tandem_api_doc", dict[str, Any])
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_MAX_ID = 2**63 - 1
+M = TypeVar("M", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def _error(status: int, message: str) -> web.Response:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return web.json_response({"error": message, "status": status}, status=status, headers=headers)
+
+
+def _json(model: BaseModel, status: int = 200) -> web.Response:
+    return web.json_response(text=model.model_dump_json(), status=status)
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+async def _body(request: web.Request, model: type[M], *, optional: bool = False) -> M:
+    raw = await request.read()
+    if not raw.strip() and optional:
+        return model()
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "the body must be JSON") from exc
+    if not isinstance(data, dict):
+        raise ApiError(422, "the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(422, _describe(exc)) from exc
+    except ValueError as exc:  # raised from a model validator
+        raise ApiError(422, str(exc)) from exc
+
+
+def _tandem(request: web.Request) -> Tandem:
+    return request.app[API_TANDEM]
+
+
+def _patient_id(request: web.Request) -> str:
+    value = request.match_info["id"].lower()
+    if not _UUID.match(value):
+        raise ApiError(404, "no patient with that id")
+    return value
+
+
+async def _visible_patient(session: AsyncSession, coach: Coach, patient_id: str) -> Patient:
+    patient = await session.get(Patient, patient_id)
+    if patient is None:
+        raise ApiError(404, "no patient with that id")
+    if not await accounts.may_see_patient(session, coach, patient):
+        raise ApiError(403, "this patient is not in your caseload")
+    return patient
+
+
+async def _patient_out(session: AsyncSession, patient: Patient) -> s.PatientOut:
+    identity = await repo.primary_identity(session, patient.id)
+    return s.PatientOut(
+        id=patient.id,
+        channel=identity.channel if identity else None,
+        address=identity.address if identity else None,
+        status=patient.status,
+        locale=patient.locale,
+        timezone=patient.timezone,
+        checkin_time=patient.checkin_time,
+        program=patient.program,
+        display_name=patient.display_name,
+        consent_given=patient.consent_given,
+        coach_id=patient.coach_id,
+        bot_paused=patient.bot_paused,
+        created_at=patient.created_at,
+    )
+
+
+def _message_out(message: Message) -> s.MessageOut:
+    coach_id = None
+    sender = "patient" if message.direction == "in" else "bot"
+    if message.direction == "out" and (message.payload or "").startswith("coach:"):
+        sender, coach_id = "coach", (message.payload or "")[6:]
+    return s.MessageOut(
+        id=message.id,
+        direction="in" if message.direction == "in" else "out",
+        sender=sender,
+        coach_id=coach_id,
+        channel=message.channel,
+        body=message.body,
+        status=message.status,
+        created_at=message.created_at,
+    )
+
+
+def _escalation_out(esc: Escalation) -> s.EscalationOut:
+    return s.EscalationOut.model_validate(esc, from_attributes=True)
+
+
+def _takeover_out(takeover: Takeover) -> s.TakeoverOut:
+    return s.TakeoverOut.model_validate(takeover, from_attributes=True)
+
+
+def _int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ApiError(422, f"{name}: must be a whole number") from exc
+    if not low <= value <= high:
+        raise ApiError(422, f"{name}: must be between {low} and {high}")
+    return value
+
+
+# --- handlers ----------------------------------------------------------------------------------
+
+
+async def create_patient(request: web.Request) -> web.Response:
+    coach = request[COACH]
+    body = await _body(request, s.PatientCreate)
+    tandem = _tandem(request)
+    now = tandem.clock.now()
+    async with tandem.db.session() as session, session.begin():
+        if await repo.find_patient(session, body.channel, body.address) is not None:
+            raise ApiError(409, "this address is already enrolled")
+        patient, created = await repo.get_or_create_patient(
+            session,
+            body.channel,
+            body.address,
+            now,
+            locale=body.locale or tandem.settings.default_locale,
+            timezone=body.guessed_timezone(tandem.settings.default_timezone),
+        )
+        if not created:
+            raise ApiError(409, "this address is already enrolled")
+        patient.checkin_time = body.checkin_time
+        patient.program = body.program
+        if coach.role == "coach":
+            patient.coach_id = coach.id  # a coach's own enrolments join their caseload
+        if body.consent is not None:
+            patient.consent_given = True
+            patient.consent_at = body.consent.obtained_at
+            patient.consent_method = body.consent.method
+            patient.consent_by = body.consent.by
+            await repo.log(session, now, "consent", patient.id, {"given": True, "outside": True})
+        await repo.log(session, now, "patient_created_by_api", patient.id, {"coach_id": coach.id})
+    await tandem.pipeline.start_flow(patient.id, "onboarding")
+    return _json(s.PatientCreated(id=patient.id), 201)
+
+
+async def find_patient(request: web.Request) -> web.Response:
+    coach = request[COACH]
+    channel, address = request.query.get("channel"), request.query.get("address")
+    if channel not in ("sms", "telegram") or not address:
+        raise ApiError(422, "channel (sms or telegram) and address are required")
+    if "\x00" in address or len(address) > 128:
+        raise ApiError(422, "address: not a valid address")
+    if channel == "sms":
+        try:
+            address = s.e164(address)
+        except ValueError as exc:
+            raise ApiError(422, str(exc)) from exc
+    tandem = _tandem(request)
+    async with tandem.db.session() as session, session.begin():
+        patient = await repo.find_patient(session, channel, address)
+        if patient is None:
+            raise ApiError(404, "no patient with that channel and address")
+        patient = await _visible_patient(session, coach, patient.id)
+        await accounts.record_view(session, coach, patient.id, "profile", tandem.clock.now())
+        return _json(await _patient_out(session, patient))
+
+
+async def get_patient(request: web.Request) -> web.Response:
+    coach = request[COACH]
+    tandem = _tandem(request)
+    async with tandem.db.session() as session, session.begin():
+        patient = await _visible_patient(session, coach, _patient_id(request))
+        await accounts.record_view(session, coach, patient.id, "profile", tandem.clock.now())
+        return _json(await _patient_out(session, patient))
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    coach = request[COACH]
+    tandem = _tandem(request)
+    after = _int_query(request, "after", 0, 0, _MAX_ID)
+    limit = _int_query(request, "limit", 100, 1, 500)
+    async with tandem.db.session() as session, session.begin():
+        patient = await _visible_patient(session, coach, _patient_id(request))
+        rows = await session.execute(
+            select(Message)
+            .where(Message.patient_id == patient.id, Message.id > after)
+            .order_by(Message.id)
+            .limit(limit)
+        )
+        messages = [_message_out(m) for m in rows.scalars()]
+        await accounts.record_view(session, coach, patient.id, "messages", tandem.clock.now())
+    return _json(s.MessageList(messages=messages))
+
+
+async def send_message(request: web.Request) -> web.Response:
+    coach = request[COACH]
+    tandem = _tandem(request)
+    patient_id = _patient_id(request)
+    async with tandem.db.session() as session:
+        await _visible_patient(session, coach, patient_id)
+    body = await _body(request, s.CoachMessage)
+    message = await tandem.coaching.coach_message(patient_id, coach, body.text)
+    return _json(_message_out(message), 201)
+
+
+async def take_over(request: web.Request) -> web.Response:
+    coach = request[COACH]
+    tandem = _tandem(request)
+    patient_id = _patient_id(request)
+    async with tandem.db.session() as session:
+        await _visible_patient(session, coach, patient_id)
+    return _json(_takeover_out(await tandem.coaching.take_over(patient_id, coach)))
+
+
+async def release(request: web.Request) -> web.Response:
+    coach = request[COACH]
+    tandem = _tandem(request)
+    patient_id = _patient_id(request)
+    async with tandem.db.session() as session:
+        await _visible_patient(session, coach, patient_id)
+    body = await _body(request, s.Release, optional=True)
+    result = await tandem.coaching.release(
+        patient_id, coach, resume=body.resume, outcome=body.outcome
+    )
+    if result is None:
+        raise ApiError(409, "no takeover is open for this patient")
+    return _json(_takeover_out(result))
+
+
+async def list_escalations(request: web.Request) -> web.Response:
+    coach = request[COACH]
+    status = request.query.get("status", "open")
+    if status not in ("open", "acknowledged", "resolved", "all"):
+        raise ApiError(422, "status: one of open, acknowledged, resolved, all")
+    tandem = _tandem(request)
+    query = select(Escalation).where(escalations.visible_filter(coach))  # type: ignore[arg-type]
+    if status != "all":
+        query = query.where(Escalation.status == status)
+    async with tandem.db.session() as session:
+        rows = await session.execute(query.order_by(Escalation.due_at, Escalation.id).limit(500))
+        found = sorted(rows.scalars(), key=lambda e: (escalations.PRIORITIES[e.priority], e.due_at))
+    return _json(s.EscalationList(escalations=[_escalation_out(e) for e in found]))
+
+
+async def acknowledge(request: web.Request) -> web.Response:
+    coach = request[COACH]
+    tandem = _tandem(request)
+    raw = request.match_info["id"]
+    if not raw.isdigit() or not 0 < int(raw) <= _MAX_ID:
+        raise ApiError(404, "no escalation with that id")
+    async with tandem.db.session() as session:
+        esc = await session.get(Escalation, int(raw))
+        if esc is None:
+            raise ApiError(404, "no escalation with that id")
+        if not accounts.sees_all(coach) and esc.coach_id not in (None, coach.id):
+            raise ApiError(403, "this escalation belongs to another coach")
+    return _json(_escalation_out(await tandem.coaching.acknowledge(int(raw), coach)))
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(request.app[API_DOC])
+
+
+# --- wiring ------------------------------------------------------------------------------------
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip() or len(token) > 200:
+        return None
+    return token.strip()
+
+
+@web.middleware
+async def api_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    path = request.path
+    if not path.startswith(PREFIX + "/") or path == PREFIX + "/openapi.json":
+        return await handler(request)
+    try:
+        token = _bearer(request)
+        if token is None:
+            return _error(401, "a bearer token is required (Authorization: Bearer ...)")
+        tandem = _tandem(request)
+        async with tandem.db.session() as session, session.begin():
+            coach = await accounts.coach_for_token(session, token, tandem.clock.now())
+        if coach is None:
+            return _error(401, "the bearer token is not valid")
+        request[COACH] = coach
+        return await handler(request)
+    except ApiError as exc:
+        return _error(exc.status, exc.message)
+    except NotFound as exc:
+        return _error(404, f"no {exc} with that id")
+    except (TakeoverError, EscalationError) as exc:
+        return _error(409, str(exc))
+
+
+def setup(app: web.Application, tandem: Tandem) -> None:
+    """Mount /api/v1 on `app`."""
+    app[API_TANDEM] = tandem
+    app[API_DOC] = document()
+    app.middlewares.append(api_auth)
+    r = app.router
+    r.add_get(PREFIX + "/openapi.json", openapi)
+    r.add_post(PREFIX + "/patients", create_patient)
+    r.add_get(PREFIX + "/patients", find_patient)
+    r.add_get(PREFIX + "/patients/{id}", get_patient)
+    r.add_get(PREFIX + "/patients/{id}/messages", list_messages)
+    r.add_post(PREFIX + "/patients/{id}/messages", send_message)
+    r.add_post(PREFIX + "/patients/{id}/takeover", take_over)
+    r.add_post(PREFIX + "/patients/{id}/release", release)
+    r.add_get(PREFIX + "/escalations", list_escalations)
+    r.add_post(PREFIX + "/escalations/{id}/acknowledge", acknowledge)

@@ -1,0 +1,187 @@
+"""Request and response bodies of the REST API; the OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Literal
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.scheduling.timecalc import default_timezone
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_TELEGRAM_ID = re.compile(r"^-?\d{1,20}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # PostgreSQL text cannot hold NUL; say so instead of failing at the database.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+class Consent(Strict):
+    obtained_at: datetime
+    method: str = Field(min_length=1, max_length=32)
+    by: str = Field(min_length=1, max_length=120)
+
+    @field_validator("obtained_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("must include a time zone offset, e.g. 2026-03-01T10:00:00Z")
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError("out of range") from exc
+
+
+class PatientCreate(Strict):
+    channel: Literal["sms", "telegram"]
+    address: str = Field(
+        min_length=1, max_length=64, description="E.164 number or Telegram chat id"
+    )
+    timezone: str | None = Field(default=None, max_length=64, description="IANA time zone")
+    locale: Literal["en", "es"] | None = None
+    checkin_time: str | None = Field(default=None, description="HH:MM, patient-local")
+    program: str | None = Field(default=None, min_length=1, max_length=64)
+    consent: Consent | None = None
+
+    @field_validator("checkin_time")
+    @classmethod
+    def _hhmm(cls, value: str | None) -> str | None:
+        if value is not None and not _HHMM.match(value):
+            raise ValueError("must be HH:MM (24-hour), e.g. 09:30")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        import zoneinfo
+
+        if value is None:
+            return None
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _address(self) -> PatientCreate:
+        if self.channel == "telegram":
+            if not _TELEGRAM_ID.match(self.address):
+                raise ValueError("address: a Telegram chat id is a whole number")
+            return self
+        self.address = e164(self.address)
+        return self
+
+    def guessed_timezone(self, fallback: str) -> str:
+        if self.timezone:
+            return self.timezone
+        if self.channel == "sms":
+            return default_timezone(self.address, fallback)[0]
+        return fallback
+
+
+def e164(address: str) -> str:
+    try:
+        number = phonenumbers.parse(address, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("address: must be an E.164 phone number such as +14155550123") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("address: not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class PatientCreated(BaseModel):
+    id: str
+
+
+class PatientOut(BaseModel):
+    id: str
+    channel: str | None
+    address: str | None
+    status: str
+    locale: str
+    timezone: str
+    checkin_time: str | None
+    program: str | None
+    display_name: str | None
+    consent_given: bool | None
+    coach_id: str | None
+    bot_paused: bool
+    created_at: datetime
+
+
+class MessageOut(BaseModel):
+    id: int
+    direction: Literal["in", "out"]
+    sender: Literal["patient", "bot", "coach"]
+    coach_id: str | None
+    channel: str
+    body: str
+    status: str
+    created_at: datetime
+
+
+class MessageList(BaseModel):
+    messages: list[MessageOut]
+
+
+class EscalationOut(BaseModel):
+    id: int
+    patient_id: str
+    reason: str
+    priority: str
+    status: str
+    detail: str
+    coach_id: str | None
+    created_at: datetime
+    due_at: datetime
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    outcome: str | None
+
+
+class EscalationList(BaseModel):
+    escalations: list[EscalationOut]
+
+
+class CoachMessage(Strict):
+    text: str = Field(min_length=1, max_length=1600)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class Release(Strict):
+    resume: Literal["flow", "menu"] = "flow"
+    outcome: str = Field(default="", max_length=4000)
+
+
+class TakeoverOut(BaseModel):
+    id: int
+    patient_id: str
+    coach_id: str
+    started_at: datetime
+    ended_at: datetime | None
+    resume: str | None
+    outcome: str | None
+
+
+class Error(BaseModel):
+    error: str
+    status: int
