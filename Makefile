@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint test-sqlite test-postgres format bench clean
+.PHONY: run test lint test-sqlite test-postgres format bench clean docs diagrams
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: lint
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# After a flow change: the JSON Schema (docs/flow.schema.json) and diagrams (docs/flows/*.md).
+docs diagrams: $(STAMP)
+	$(BIN)/tandem flows docs
 
 bench: $(STAMP)
 	$(BIN)/python bench/inbound.py

@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     flows_sub.add_parser("list", help="print each flow id and version")
     diagram = flows_sub.add_parser("diagram", help="print a flow's Mermaid diagram")
     diagram.add_argument("flow")
+    flows_sub.add_parser("docs", help="rewrite docs/flow.schema.json and docs/flows/*.md")
 
     chat = sub.add_parser("chat", help="talk to Tandem in the terminal (reads stdin)")
     chat.add_argument("--address", default="terminal", help="conversation id (default: terminal)")
