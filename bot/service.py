@@ -47,7 +47,8 @@ class Tandem:
             channels = webhooks.build_channels(settings)
         if dispatcher_config is None:
             horizon = timedelta(hours=settings.outbox_horizon_hours)
-            dispatcher_config = DispatcherConfig(horizon=horizon)
+            lease = timedelta(seconds=settings.outbox_lease_seconds)
+            dispatcher_config = DispatcherConfig(horizon=horizon, lease=lease)
         self.dispatcher = Dispatcher(self.db, channels, self.clock, dispatcher_config)
         self.pipeline = Pipeline(
             self.db, self.library, settings, self.clock, on_outbox=self.dispatcher.wake

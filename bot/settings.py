@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     telegram_chat_rate: float = 1.0  # messages/s per chat
     send_timeout: float = 10.0  # seconds for one provider call
     outbox_horizon_hours: float = 24.0  # after this a message that could not be sent is failed
+    # A send in flight this long belongs to a process that died: it is sent again.
+    outbox_lease_seconds: float = 120.0
     enrolment: Literal["open", "invite"] = "open"
 
     @field_validator("database_url")
@@ -149,7 +151,7 @@ class Settings(BaseSettings):
             raise ValueError("must be 0 (no throttle) or a positive rate in messages/s")
         return value
 
-    @field_validator("send_timeout", "outbox_horizon_hours")
+    @field_validator("send_timeout", "outbox_horizon_hours", "outbox_lease_seconds")
     @classmethod
     def _positive(cls, value: float) -> float:
         if value <= 0:

@@ -48,7 +48,10 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
 
 
 async def start_channels(tandem: Tandem) -> None:
-    """Initialize PTB; register the Telegram webhook (https public URL) or start polling."""
+    """Recover inbound messages a crash left unprocessed; initialize PTB; register the
+    Telegram webhook (https public URL) or start polling."""
+    # Safe beside other live processes: each patient is processed under their lock.
+    tandem.spawn(tandem.pipeline.sweep_unprocessed(older_than_seconds=0))
     telegram = tandem.dispatcher.channels.get("telegram")
     if not isinstance(telegram, TelegramChannel):
         return
