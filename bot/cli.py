@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.channelcmd import add_commands
 
     add_commands(sub)
+    from bot.coaching.cli import add_commands as add_coach_commands
+
+    add_coach_commands(sub)
     return parser
 
 
@@ -79,3 +82,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         from bot.channelcmd import run
 
         raise SystemExit(asyncio.run(run(args, settings)))
+    elif args.command == "coach":
+        from bot.coaching.cli import run as run_coach
+
+        raise SystemExit(asyncio.run(run_coach(args, settings)))
