@@ -106,3 +106,17 @@ async def respond(turn: Turn, level: str, source: str, detail: str) -> None:
             )
     except Exception:
         log.exception("escalation_failed", patient=turn.patient.id)
+
+
+async def save_plan_section(turn: Turn, section: str, value: str) -> None:
+    """Store one answer of the safety plan flow as that section of the patient's plan."""
+    plan = await turn.session.get(SafetyPlan, turn.patient.id)
+    if plan is None:
+        plan = SafetyPlan(
+            patient_id=turn.patient.id, sections={}, created_at=turn.now, updated_at=turn.now
+        )
+        turn.session.add(plan)
+    plan.sections = {**plan.sections, section: value}  # a new dict so the JSON change is saved
+    plan.updated_at = turn.now
+    await turn.session.flush()
+    await turn.log("safety_plan_updated", {"section": section})

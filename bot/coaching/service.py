@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.actions import Turn
 from bot.channels.base import OutboundMessage, SendError
 from bot.coaching import crisis, escalations, notify, takeover
+from bot.coaching.crisis import PLAN_SECTIONS
 from bot.coaching.safety import SafetyLayer
 from bot.pipeline import ORDER_SAFETY, ORDER_TAKEOVER
 from flows import model as m
@@ -48,6 +49,8 @@ class Coaching:
         tandem.pipeline.add_interceptor(self.safety.intercept, ORDER_SAFETY)
         tandem.pipeline.add_interceptor(self.safety.hold, ORDER_TAKEOVER)
         tandem.pipeline.handlers.register(m.Escalate, self.on_escalate)
+        self._record_answer = tandem.pipeline.handlers._handlers[m.RecordAnswer]
+        tandem.pipeline.handlers.register(m.RecordAnswer, self.on_answer)
         tandem.dispatcher.failure_hooks.append(self.on_undeliverable)
 
     def add_jobs(self, scheduler: AsyncIOScheduler, seconds: float = 30.0) -> None:
@@ -65,6 +68,13 @@ class Coaching:
         await escalations.open_escalation(
             turn.session, turn.patient.id, action.reason, priority, action.detail, turn.now
         )
+
+    async def on_answer(self, turn: Turn, action: m.RecordAnswer) -> None:
+        """Answers to the safety plan flow (variables `sp_<section>`) become the stored plan."""
+        await self._record_answer(turn, action)
+        section = (action.variable or "").removeprefix("sp_")
+        if action.variable and action.variable.startswith("sp_") and section in PLAN_SECTIONS:
+            await crisis.save_plan_section(turn, section, str(action.value))
 
     async def on_undeliverable(self, item: OutboundMessage, error: SendError) -> None:
         if item.outbox_id < 0 or (error.opted_out and not item.urgent):
