@@ -34,7 +34,7 @@ from bot.channels.throttle import Throttle
 from bot.clock import Clock
 from storage import repo
 from storage.db import Database
-from storage.models import Message, OutboxItem, Patient
+from storage.models import Event, Message, OutboxItem, Patient
 
 log = structlog.get_logger("tandem.outbox")
 _backoff = wait_exponential_jitter(multiplier=2, max=15 * 60, jitter=2)
@@ -101,18 +101,26 @@ class Dispatcher:
         items = await self._claim()
         if not items:
             return 0
-        # Each outcome is recorded as soon as it is known, so a patient's next message is not
-        # held back by slower sends (or throttle waits) of others in the same batch.
-        await asyncio.gather(*(self._deliver(item) for item in items))
+        results = await asyncio.gather(
+            *(self._send(item) for item in items), return_exceptions=True
+        )
+        # One transaction for the whole batch: recording is the dispatcher's main cost.
+        failed = await self._record(list(zip(items, results, strict=True)))
+        for item, error in failed:
+            for hook in self.failure_hooks:
+                await hook(item, error)
         return len(items)
 
-    async def _deliver(self, item: OutboundMessage) -> None:
-        result: SendResult | BaseException
-        try:
-            result = await self._send(item)
-        except Exception as exc:
-            result = exc
-        await self._record(item, result)
+    def _batch_limit(self) -> int:
+        """Throttled channels get a batch they can send in about two seconds, so an urgent row
+        queued meanwhile waits for that, not for a long throttled batch."""
+        limit = 0
+        for channel in self.channels.values():
+            throttle = getattr(channel, "throttle", None)
+            if not isinstance(throttle, Throttle) or throttle.overall_rate <= 0:
+                return self.config.batch_size
+            limit += max(1, int(throttle.overall_rate * 2))
+        return max(1, min(self.config.batch_size, limit or self.config.batch_size))
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Dispatch until nothing is due now (tests and `tandem chat`)."""
@@ -145,7 +153,7 @@ class Dispatcher:
             select(OutboxItem)
             .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now, ~blocked)
             .order_by(OutboxItem.priority.desc(), OutboxItem.id)
-            .limit(self.config.batch_size)
+            .limit(self._batch_limit())
         )
         async with self.db.session() as session, session.begin():
             # In-flight rows whose lease ran out belong to a process that died: send them again.
@@ -199,53 +207,86 @@ class Dispatcher:
             await throttle.acquire(item.address)
         return await channel.send(item)
 
-    async def _record(self, item: OutboundMessage, result: SendResult | BaseException) -> None:
+    async def _record(
+        self, outcomes: list[tuple[OutboundMessage, SendResult | BaseException]]
+    ) -> list[tuple[OutboundMessage, SendError]]:
+        """Store every outcome; returns the permanent failures (for the failure hooks)."""
         now = self.clock.now()
+        failed: list[tuple[OutboundMessage, SendError]] = []
+        ids = [item.outbox_id for item, _ in outcomes]
         async with self.db.session() as session, session.begin():
-            row = await session.get(OutboxItem, item.outbox_id)
-            message = await session.get(Message, row.message_id) if row else None
-            if row is None or message is None:
-                return
-            message.updated_at = now
-            if isinstance(result, SendResult):
-                row.status, row.sent_at, row.last_error = "sent", now, None
-                message.status = "sent"
-                message.provider_message_id = result.provider_message_id
-                parts = result.part_ids if isinstance(result, PartsResult) else ()
-                if not parts and result.provider_message_id:
-                    parts = (result.provider_message_id,)
-                await record_parts(session, row.channel, message.id, parts, now)
-                await repo.log(
-                    session, now, "message_sent", row.patient_id, _sent_data(row, result)
-                )
-                return
-            error = result if isinstance(result, SendError) else SendError(repr(result))
-            row.last_error = error.reason[:2000]
-            expired = now - row.created_at >= self.config.horizon
-            if error.permanent or expired:
-                row.status = message.status = "failed"
-                message.error = error.reason[:2000]
-                await repo.log(
-                    session,
-                    now,
-                    "message_failed",
-                    row.patient_id,
-                    {
-                        "outbox_id": row.id,
-                        "code": error.code,
-                        "expired": expired,
-                        "reason": error.reason[:200],
-                    },
-                )
-            else:
-                row.status = "pending"
-                row.next_attempt_at = now + timedelta(
-                    seconds=backoff_seconds(row.attempts, error.retry_after)
-                )
-        if isinstance(result, SendError) and (result.permanent or expired):
-            for hook in self.failure_hooks:
-                await hook(item, result)
-        log.info("outbox_result", outbox_id=item.outbox_id, ok=isinstance(result, SendResult))
+            # Two queries for the whole batch instead of two per row.
+            rows = {
+                r.id: r
+                for r in (await session.execute(select(OutboxItem).where(OutboxItem.id.in_(ids))))
+                .scalars()
+                .all()
+            }
+            message_ids = [r.message_id for r in rows.values()]
+            messages = {
+                m.id: m
+                for m in (await session.execute(select(Message).where(Message.id.in_(message_ids))))
+                .scalars()
+                .all()
+            }
+            refs: list[tuple[str, int, tuple[str, ...]]] = []
+            for item, result in outcomes:
+                row = rows.get(item.outbox_id)
+                message = messages.get(row.message_id) if row else None
+                if row is None or message is None:
+                    continue
+                message.updated_at = now
+                if isinstance(result, SendResult):
+                    refs.append(
+                        (row.channel, message.id, self._sent(session, row, message, result, now))
+                    )
+                    continue
+                error = result if isinstance(result, SendError) else SendError(repr(result))
+                if await self._failed(session, row, message, error, now):
+                    failed.append((item, error))
+            await record_parts(session, refs, now)
+        for item, result in outcomes:
+            log.info("outbox_result", outbox_id=item.outbox_id, ok=isinstance(result, SendResult))
+        return failed
+
+    def _sent(
+        self, session: Any, row: OutboxItem, message: Message, result: SendResult, now: Any
+    ) -> tuple[str, ...]:
+        """Mark a row sent; returns the provider ids it went out as."""
+        row.status, row.sent_at, row.last_error = "sent", now, None
+        message.status = "sent"
+        message.provider_message_id = result.provider_message_id
+        parts = result.part_ids if isinstance(result, PartsResult) else ()
+        if not parts and result.provider_message_id:
+            parts = (result.provider_message_id,)
+        session.add(
+            Event(
+                at=now, kind="message_sent", patient_id=row.patient_id, data=_sent_data(row, result)
+            )
+        )
+        return parts
+
+    async def _failed(
+        self, session: Any, row: OutboxItem, message: Message, error: SendError, now: Any
+    ) -> bool:
+        """Record a failed attempt; True when it is final (permanent or past the horizon)."""
+        row.last_error = error.reason[:2000]
+        expired = now - row.created_at >= self.config.horizon
+        if not (error.permanent or expired):
+            row.status = "pending"
+            delay = backoff_seconds(row.attempts, error.retry_after)
+            row.next_attempt_at = now + timedelta(seconds=delay)
+            return False
+        row.status = message.status = "failed"
+        message.error = error.reason[:2000]
+        data = {
+            "outbox_id": row.id,
+            "code": error.code,
+            "expired": expired,
+            "reason": error.reason[:200],
+        }
+        await repo.log(session, now, "message_failed", row.patient_id, data)
+        return True
 
 
 def _outbound(row: OutboxItem) -> OutboundMessage:

@@ -91,19 +91,27 @@ async def record_status(session: AsyncSession, update: StatusUpdate, now: dateti
 
 
 async def record_parts(
-    session: AsyncSession, channel: str, message_id: int, part_ids: tuple[str, ...], now: datetime
+    session: AsyncSession, sent: list[tuple[str, int, tuple[str, ...]]], now: datetime
 ) -> None:
-    """Remember every provider id a sent message went out as, so receipts find it."""
+    """Remember every provider id each sent message went out as, so receipts find it.
+    `sent` holds (channel, message id, provider ids in order)."""
+    values = [
+        {
+            "channel": channel,
+            "provider_message_id": provider_id,
+            "message_id": message_id,
+            "part": part,
+            "created_at": now,
+        }
+        for channel, message_id, ids in sent
+        for part, provider_id in enumerate(ids)
+    ]
+    if not values:
+        return
     dialect = postgresql if repo.is_postgres(session) else sqlite
-    for part, provider_id in enumerate(part_ids):
-        await session.execute(
-            dialect.insert(ProviderRef)
-            .values(
-                channel=channel,
-                provider_message_id=provider_id,
-                message_id=message_id,
-                part=part,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["channel", "provider_message_id"])
-        )
+    await session.execute(
+        dialect.insert(ProviderRef).on_conflict_do_nothing(
+            index_elements=["channel", "provider_message_id"]
+        ),
+        values,
+    )
