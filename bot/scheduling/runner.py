@@ -10,6 +10,7 @@ back and another process fires those rows once.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ log = structlog.get_logger("tandem.scheduler")
 MAX_ATTEMPTS = 5
 BUSY_DEFER = timedelta(minutes=10)  # a live conversation is not interrupted by a scheduled flow
 MAX_BATCHES_PER_TICK = 1000
+CLAIMERS = 4
 
 
 def inactive_reason(patient: Patient, now: datetime) -> str | None:
@@ -56,6 +58,14 @@ class Scheduler:
         """Fire everything due now: wait timeouts, then schedule rows. Returns rows handled."""
         # Overdue timeouts first: they belong to conversations started before today's fires.
         total = await self.fire_timeouts()
+        # On PostgreSQL a few claimers overlap their database round trips; SKIP LOCKED keeps
+        # them apart. SQLite has one writer at a time anyway.
+        workers = CLAIMERS if self.db.is_postgres else 1
+        counts = await asyncio.gather(*(self._drain() for _ in range(workers)))
+        return total + sum(counts)
+
+    async def _drain(self) -> int:
+        total = 0
         for _ in range(MAX_BATCHES_PER_TICK):
             handled = await self.run_batch()
             total += handled
