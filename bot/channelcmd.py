@@ -69,7 +69,8 @@ async def check(settings: Settings, out: TextIO) -> int:
             print(f"  webhook now registered: {info['webhook_url'] or '(none)'}", file=out)
         except Exception as exc:
             failed = True
-            print(f"telegram: FAILED: {_reason(exc)}", file=out)
+            reason = _reason(exc).replace(settings.telegram_bot_token, "<token>")
+            print(f"telegram: FAILED: {reason}", file=out)
         finally:
             await telegram.close()
         mode = settings.telegram_mode

@@ -79,7 +79,11 @@ class TelegramChannel:
 
     async def start(self) -> None:
         if not self._started:
-            await self.application.initialize()
+            try:
+                await self.application.initialize()
+            except BaseException:
+                await self.bot.shutdown()  # initialize opened the HTTP clients before failing
+                raise
             self._started = True
 
     async def close(self) -> None:
