@@ -49,12 +49,14 @@ def test_bad_port_flag_is_refused() -> None:
 
 def test_chat_completes_onboarding_and_a_checkin(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/chat.db"
-    result = run("chat", stdin="hi\nyes\nSam\n9am\n7\nslept ok\n", TANDEM_DATABASE_URL=url)
+    # Onboarding, then the program screen (PHQ-2, GAD-2: all 0) and anxiety skills chosen.
+    stdin = "hi\nyes\nSam\n9am\n0\n0\n0\n0\n2\n"
+    result = run("chat", stdin=stdin, TANDEM_DATABASE_URL=url)
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.startswith("tandem> ")]
     assert "tandem> Welcome! What name would you like me to call you?" in lines
-    assert lines[-1] == "tandem> Good to hear! It's worth noticing what helped today."
-    # Running again continues the same conversation (the check-in ended; a new one starts).
+    assert lines[-1] == "tandem> Reply MENU any time to see the exercises, or to switch programs."
+    # Running again continues the same conversation (the program ended; a check-in starts).
     again = run("chat", stdin="4\n", TANDEM_DATABASE_URL=url)
     assert again.returncode == 0
     assert "mood" in again.stdout
