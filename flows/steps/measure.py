@@ -8,14 +8,18 @@ weekly_phq9:
   intro: phq9_intro              # optional text key sent before the first item
   max_tries: 3                   # unclear answers to one item before giving up (on_fail)
   on_fail: not_finished          # optional; default: next, with `<save>_total` unset (None)
+  on_risk: after_risk            # optional; default: next (see below)
   timeout: {after_hours: 12, remind: measure_nudge, then: closed}
   next: after_phq9
 ```
 Answers: a digit 0-3, the option's words (English or Spanish, small misspellings allowed) or a
 button. Each answer is recorded at once (RecordMeasure); when the last item is in, the total goes
 out as MeasureScored and `<save>_total`, `<save>_band`, `<save>_positive` are set. PHQ-9 item 9
-above 0 escalates (risk, urgent) and sends the crisis resources in the same turn; a total that is a
-reliable worsening against `patient.last_scores[<measure>]` escalates (worsening, high).
+above 0 sends a short supportive text and escalates (risk, urgent) in the same turn: the escalation
+handler sends the crisis resources and the safety question and pauses the bot. The measure is then
+scored at once (only the unscored difficulty question is left) and the run goes to `on_risk`, so
+nothing else is asked on top of the crisis response. A total that is a reliable worsening against
+`patient.last_scores[<measure>]` escalates (worsening, high).
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ from flows.measures import (
     score,
 )
 from flows.measures.model import catalog, resolve_locale
-from flows.safety import crisis_resources
 from flows.steps.base import (
     Goto,
     Outcome,
@@ -62,6 +65,7 @@ class MeasureStep(Step):
     intro: str | None = None
     max_tries: int = Field(default=3, ge=1, le=10)
     on_fail: str | None = None
+    on_risk: str | None = None
     timeout: Timeout | None = None
     next: str
 
@@ -73,6 +77,8 @@ class MeasureStep(Step):
         edges = {"scored": self.next, **timeout_targets(self.timeout)}
         if self.on_fail:
             edges["not understood"] = self.on_fail
+        if self.on_risk:
+            edges["item 9 risk"] = self.on_risk
         return edges
 
     def text_keys(self) -> list[str]:
@@ -144,24 +150,24 @@ class MeasureStep(Step):
         answers = dict(rt.variables.get(f"{self.prefix}_answers") or {})
         answers[str(number)] = value
         rt.variables[f"{self.prefix}_answers"] = answers
+        scored = {int(k): int(v) for k, v in answers.items()}
         if is_item9_risk(self.measure, number, value):
             self._risk(rt, value)
+            if all(i.number in scored for i in measure.items if i.scored):
+                self._finish(rt, scored)
+                return Goto(self.on_risk or self.next)
         index = int(rt.variables.get(f"{self.prefix}_item") or 0) + 1
         if index < len(measure.items):
             rt.variables[f"{self.prefix}_item"] = index
             return self._ask(rt)
-        self._finish(rt, {int(k): int(v) for k, v in answers.items()})
+        self._finish(rt, scored)
         return Goto(self.next)
 
     def _risk(self, rt: Runtime, value: int) -> None:
-        # Escalate first so a handler failure cannot hold the resources back; the resources go
-        # out from the flow too, so they never depend on another part being healthy.
-        detail = f"{self.measure} item 9 answered {value}"
-        rt.emit(m.Escalate("risk", "urgent", detail))
+        # The supportive words come first; the escalation handler then sends the crisis resources
+        # and the safety question in this same turn (and pauses the bot for a coach).
         rt.emit(m.Send(rt.text(RISK), urgent=True, key=f"{rt.flow.id}.{RISK}"))
-        country = rt.patient.get("country")
-        resources = crisis_resources(rt.ctx.locale, country if isinstance(country, str) else None)
-        rt.emit(m.Send(resources.message, urgent=True, key=f"{rt.flow.id}.crisis_resources"))
+        rt.emit(m.Escalate("risk", "urgent", f"{self.measure} item 9 answered {value}"))
 
     def _finish(self, rt: Runtime, answers: dict[int, int]) -> None:
         result = score(self.measure, answers)

@@ -138,3 +138,22 @@ async def test_worsening_uses_the_stored_last_total(tandem: Tandem) -> None:
     assert facts["last_scores"] == {"phq9": 10}
     escalations = await _events(tandem, patient_id, "escalation_requested")
     assert [e["reason"] for e in escalations] == ["worsening"]
+
+
+async def test_item9_sends_the_crisis_response_once_and_nothing_more(tandem: Tandem) -> None:
+    patient_id = await _enrolled(tandem, "ba")
+    await tandem.pipeline.start_flow(patient_id, "measure_phq9")
+    for reply in ["0"] * 8:
+        await say(tandem, reply)
+    before = await last_id(tandem)
+    await say(tandem, "several days")
+    sent = await outbound(tandem, patient_id, after=before)
+    assert sent[0] == "Thank you for telling me. You don't have to go through this alone."
+    assert sum("988" in text for text in sent) == 1
+    assert not any("how difficult" in text for text in sent)
+    assert [e["reason"] for e in await _events(tandem, patient_id, "escalation_requested")] == [
+        "risk"
+    ]
+    assert await _events(tandem, patient_id, "measure_total") == [
+        {"measure": "phq9", "total": 1, "band": "minimal"}
+    ]
