@@ -3,7 +3,6 @@ all on `Base.metadata` (Alembic and the tests rely on that)."""
 
 from storage.models.base import Base
 from storage.models.channels import DeliveryStatus, Invite, OptOut, ProviderRef
-from storage.models.content import PatientFact
 from storage.models.coaching import (
     ApiToken,
     Coach,
@@ -14,6 +13,8 @@ from storage.models.coaching import (
     SafetyPlan,
     Takeover,
 )
+from storage.models.console import MessageTemplate
+from storage.models.content import PatientFact
 from storage.models.core import (
     ChannelIdentity,
     Event,
@@ -28,24 +29,25 @@ from storage.models.scheduling import ScheduleItem
 __all__ = [
     "ApiToken",
     "Base",
+    "ChannelIdentity",
     "Coach",
     "CoachNote",
     "CoachSession",
-    "Escalation",
-    "LoginAttempt",
-    "SafetyPlan",
-    "Takeover",
-    "ChannelIdentity",
     "DeliveryStatus",
+    "Escalation",
     "Event",
     "FlowRun",
     "FlowVersion",
     "Invite",
+    "LoginAttempt",
     "Message",
+    "MessageTemplate",
     "OptOut",
     "OutboxItem",
     "Patient",
-    "ScheduleItem",
     "PatientFact",
     "ProviderRef",
+    "SafetyPlan",
+    "ScheduleItem",
+    "Takeover",
 ]
