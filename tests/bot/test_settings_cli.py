@@ -56,10 +56,14 @@ def test_chat_completes_onboarding_and_a_checkin(tmp_path: Path) -> None:
     lines = [line for line in result.stdout.splitlines() if line.startswith("tandem> ")]
     assert "tandem> Welcome! What name would you like me to call you?" in lines
     assert lines[-1] == "tandem> Reply MENU any time to see the exercises, or to switch programs."
-    # Running again continues the same conversation (the program ended; a check-in starts).
-    again = run("chat", stdin="4\n", TANDEM_DATABASE_URL=url)
+    # Running again continues the same conversation: the menu offers a check-in now.
+    again = run("chat", stdin="menu\nCheck in now\n4\nok day\n", TANDEM_DATABASE_URL=url)
     assert again.returncode == 0
-    assert "mood" in again.stdout
+    replies = [line for line in again.stdout.splitlines() if line.startswith("tandem> ")]
+    assert replies[-3].startswith("tandem> Hi Sam! How is your mood right now")
+    assert replies[-1] == (
+        "tandem> Thanks for checking in. One small thing you enjoy today could help a little."
+    )
 
 
 def test_flows_commands() -> None:
