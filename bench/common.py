@@ -1,0 +1,150 @@
+"""Helpers the benchmarks share: databases, subprocess servers, a bounded HTTP load loop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from storage.db import Database
+
+PG_ADMIN = os.environ.get(
+    "TANDEM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _admin(statement: str) -> None:
+    db = Database(PG_ADMIN)
+    try:
+        async with db.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(statement))
+    finally:
+        await db.close()
+
+
+async def fresh_database(backend: str, workdir: Path) -> tuple[str, Callable[[], Any]]:
+    """A new empty database URL and an async cleanup for it."""
+    if backend == "sqlite":
+        path = workdir / f"bench-{uuid.uuid4().hex[:8]}.db"
+
+        async def drop_file() -> None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+        return f"sqlite+aiosqlite:///{path}", drop_file
+    name = f"tandem_bench_{uuid.uuid4().hex[:8]}"
+    await _admin(f'CREATE DATABASE "{name}"')
+
+    async def drop_db() -> None:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False), drop_db
+
+
+class Process:
+    """A server subprocess that is up once `ready_path` answers 200."""
+
+    def __init__(self, args: list[str], env: dict[str, str], port: int, ready_path: str) -> None:
+        self.args, self.env, self.port, self.ready_path = args, env, port, ready_path
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    async def __aenter__(self) -> Process:
+        self.proc = subprocess.Popen(
+            self.args,
+            env={**os.environ, **self.env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        async with aiohttp.ClientSession() as http:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(
+                        self.proc.stderr.read().decode()[-2000:] if self.proc.stderr else ""
+                    )
+                try:
+                    async with http.get(self.url + self.ready_path) as resp:
+                        if resp.status == 200:
+                            return self
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise TimeoutError(f"{self.args} did not become ready")
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.proc is not None
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def rss_mb(self) -> float:
+        assert self.proc is not None
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+
+async def load(
+    url: str,
+    bodies: Callable[[int, int], dict[str, Any]],
+    *,
+    clients: int,
+    per_client: int,
+) -> tuple[float, list[float]]:
+    """`clients` concurrent senders, each posting `per_client` bodies in order.
+
+    Returns (requests per second, per-request latencies in seconds). Bounded in count and time.
+    """
+    latencies: list[float] = []
+    errors = 0
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def client(c: int) -> None:
+            nonlocal errors
+            for i in range(per_client):
+                started = time.perf_counter()
+                async with http.post(url, json=bodies(c, i)) as resp:
+                    await resp.read()
+                    if resp.status >= 400:
+                        errors += 1
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*(client(c) for c in range(clients))), timeout=600)
+        elapsed = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"{errors} requests failed")
+    return len(latencies) / elapsed, latencies
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def python() -> str:
+    return sys.executable
