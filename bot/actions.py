@@ -36,6 +36,8 @@ class Turn:
     now: datetime
     channel: str | None  # the channel the triggering message came in on, if any
     _identity: ChannelIdentity | None = field(default=None, repr=False)
+    # Risk escalations a step raised: re-applied on their own if the rest of the step fails.
+    risk_actions: list[m.Escalate] = field(default_factory=list, repr=False)
 
     async def identity(self) -> ChannelIdentity | None:
         if self._identity is None:

@@ -189,7 +189,18 @@ class Pipeline:
             log.error(
                 "step_failed", patient=patient.id, message_id=message.id, error=type(exc).__name__
             )
+            await self._reapply_risk(turn)
         message.updated_at = now
+
+    async def _reapply_risk(self, turn: Turn) -> None:
+        """A step that raised risk (PHQ-9 item 9) and then failed still gets its crisis response."""
+        pending, turn.risk_actions = turn.risk_actions, []
+        for action in pending:
+            try:
+                async with turn.session.begin_nested():
+                    await self.handlers.handle(turn, action)
+            except Exception as exc:
+                log.error("risk_reapply_failed", patient=turn.patient.id, error=type(exc).__name__)
 
     def context(
         self, patient: Patient, now: Any, facts: Mapping[str, Any] | None = None
@@ -229,6 +240,9 @@ class Pipeline:
             await self._load_versions(session, run)
         facts = await self._facts(turn)
         result = step(self.library, run, event, self.context(patient, turn.now, facts))
+        turn.risk_actions.extend(
+            a for a in result.actions if isinstance(a, m.Escalate) and a.reason == "risk"
+        )
         await self._persist_run(session, patient, row, result, turn)
         for action in result.actions:
             await self.handlers.handle(turn, action)

@@ -229,3 +229,28 @@ async def test_asking_for_a_person_opens_a_normal_escalation(tandem: Tandem) -> 
     async with tandem.db.session() as session:
         kinds = list((await session.execute(select(Event.kind))).scalars())
     assert "escalation_opened" in kinds and "coach_notified" not in kinds  # nobody to notify yet
+
+
+async def test_phq9_item9_keeps_its_crisis_response_when_the_rest_of_the_step_fails(
+    tandem: Tandem,
+) -> None:
+    from flows import model as m
+
+    patient_id = await onboard(tandem)
+    await tandem.pipeline.start_flow(patient_id, "measure_phq9")
+    for _ in range(8):
+        await say(tandem, "0")
+
+    async def broken(turn: Turn, action: m.RecordMeasure) -> None:
+        raise RuntimeError("measure store down")
+
+    tandem.pipeline.handlers.register(m.RecordMeasure, broken)
+    before = await last_id(tandem)
+    receipt = await say(tandem, "2")  # item 9: thoughts of being better off dead, more than half
+    async with tandem.db.session() as session:
+        message = await session.get(Message, receipt.message_id)
+        assert message is not None and message.status == "failed"
+    sent = await urgent_bodies(tandem, patient_id, before)
+    assert any(RESOURCES_US in body for body in sent)
+    assert QUESTION_EN in sent
+    assert [e.reason for e in await escalations_of(tandem, patient_id)] == ["risk"]
