@@ -15,7 +15,7 @@ import storage.models.base
 revision: str = "0007_console"
 down_revision: str | Sequence[str] | None = "0001_initial"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = "0004_coaching"  # message_templates references coaches
 
 
 def upgrade() -> None:
