@@ -1,7 +1,7 @@
 """console: coaches' message templates
 
 Revision ID: 0007_console
-Revises: 0001_initial
+Revises: 0004_coaching
 Create Date: 2026-11-27
 """
 
@@ -13,9 +13,9 @@ from alembic import op
 import storage.models.base
 
 revision: str = "0007_console"
-down_revision: str | Sequence[str] | None = "0001_initial"
+down_revision: str | Sequence[str] | None = "0004_coaching"  # templates reference coaches
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = "0004_coaching"  # message_templates references coaches
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
