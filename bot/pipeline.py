@@ -322,33 +322,6 @@ class Pipeline:
             )
         self.on_outbox()
 
-    async def fire_timeouts(self, limit: int = 100) -> int:
-        """Deliver a Timeout to every waiting run whose timeout has passed."""
-        now = self.clock.now()
-        async with self.db.session() as session:
-            rows = await session.execute(
-                select(FlowRun.patient_id)
-                .join(Patient, Patient.id == FlowRun.patient_id)
-                .where(
-                    FlowRun.status == "waiting",
-                    FlowRun.timeout_at <= now,
-                    Patient.bot_paused.is_(False),
-                )
-                .order_by(FlowRun.timeout_at)
-                .limit(limit)
-            )
-            patients = list(dict.fromkeys(rows.scalars()))
-        for patient_id in patients:
-            async with self.db.session() as session, session.begin():
-                patient = await repo.lock_patient(session, patient_id)
-                run = await repo.active_run(session, patient_id)
-                if patient is None or run is None or run.timeout_at is None or run.timeout_at > now:
-                    continue  # answered or handled by another process meanwhile
-                await self.advance(Turn(self, session, patient, now, None), m.Timeout())
-        if patients:
-            self.on_outbox()
-        return len(patients)
-
     async def sweep_unprocessed(self, older_than_seconds: float = 30.0) -> int:
         """Process messages stored but never processed (a crash between store and step)."""
         from datetime import timedelta

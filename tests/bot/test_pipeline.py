@@ -112,13 +112,13 @@ async def test_timeout_reminds_once_then_closes(tandem: Tandem) -> None:
     receipt = await say(tandem, "hi")
     before = await last_id(tandem)
     tandem.clock.advance(timedelta(hours=25))  # type: ignore[attr-defined]
-    assert await tandem.pipeline.fire_timeouts() == 1
+    assert await tandem.scheduler.fire_timeouts() == 1
     assert await outbound(tandem, receipt.patient_id, after=before) == [
         "Just checking: would you like to join? Reply YES or NO."
     ]
     tandem.clock.advance(timedelta(hours=25))  # type: ignore[attr-defined]
-    assert await tandem.pipeline.fire_timeouts() == 1
+    assert await tandem.scheduler.fire_timeouts() == 1
     async with tandem.db.session() as session:
         run = (await session.execute(select(FlowRun))).scalar_one()
         assert (run.status, run.outcome) == ("ended", "no_reply")
-    assert await tandem.pipeline.fire_timeouts() == 0
+    assert await tandem.scheduler.fire_timeouts() == 0

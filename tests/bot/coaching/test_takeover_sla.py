@@ -78,7 +78,9 @@ async def test_takeover_pauses_bot_relays_and_hands_back(tandem: Tandem) -> None
         assert esc.coach_id == coach.id and esc.priority == "urgent"
         # Scheduled/timeout content stays away while paused.
         tandem.clock.advance(timedelta(days=2))
-        assert await tandem.pipeline.fire_timeouts() == 0
+        quiet = await last_id(tandem)
+        await tandem.scheduler.fire_timeouts()
+        assert await outbound(tandem, patient_id, after=quiet) == []
         await tandem.coaching.release(patient_id, coach, outcome="talked it through, safe")
         (esc,) = await _escalations(tandem)
         assert esc.status == "resolved" and esc.outcome == "talked it through, safe"
