@@ -258,3 +258,22 @@ async def test_polling_mode_stores_updates(
         assert message.body == "hi from polling"
     finally:
         await service.close()
+
+
+async def test_serving_with_an_https_public_url_registers_the_webhook(
+    make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, clock: Any
+) -> None:
+    service = Tandem(make_settings(), clock=clock)
+    try:
+        await service.start_background()
+        assert fake_telegram.webhook["url"] == "https://tandem.example.org/webhooks/telegram"
+        assert fake_telegram.webhook["secret_token"] == "s3cret-token"
+    finally:
+        await service.close()
+    plain = Tandem(make_settings(public_url="http://127.0.0.1:8080"), clock=clock)
+    try:
+        fake_telegram.webhook = {}
+        await plain.start_background()
+        assert fake_telegram.webhook == {}  # Telegram only calls https webhooks
+    finally:
+        await plain.close()
