@@ -9,7 +9,7 @@ import structlog
 from aiohttp import web
 from sqlalchemy import text
 
-from bot import api, trypage
+from bot import api, console, trypage
 from bot.channels import webhooks
 from bot.service import Tandem
 from storage import migrate
@@ -79,4 +79,5 @@ def create_app(tandem: Tandem) -> web.Application:
         trypage.setup(app, tandem)
     webhooks.setup(app, tandem)
     api.setup(app, tandem)
+    console.setup(app, tandem)
     return app
