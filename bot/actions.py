@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.facts import is_fact, load_facts, set_facts
+from bot.scheduling.timecalc import validate_timezone
 from flows import model as m
 from storage import repo
 from storage.models import ChannelIdentity, Patient
@@ -23,7 +24,15 @@ if TYPE_CHECKING:
 
 URGENT_PRIORITY = 10
 # Patient fields a flow may change, and nothing else.
-UPDATABLE = {"display_name", "checkin_time", "consent_given", "consent_text", "locale", "timezone"}
+UPDATABLE = {
+    "display_name",
+    "checkin_time",
+    "consent_given",
+    "consent_text",
+    "locale",
+    "timezone",
+    "timezone_confirmed",
+}
 
 
 @dataclass
@@ -99,6 +108,8 @@ async def _update_patient(turn: Turn, action: m.UpdatePatient) -> None:
             continue
         if name not in UPDATABLE:
             raise ValueError(f"a flow may not change patient field {name!r}")
+        if name == "timezone":
+            value = validate_timezone(str(value))
         setattr(patient, name, value)
         changed[name] = value if name != "consent_text" else "(recorded)"
     if "consent_given" in action.fields:
@@ -165,6 +176,10 @@ class ActionHandlers:
 
     def register(self, action_type: type, handler: Handler) -> None:
         self._handlers[action_type] = handler
+
+    def handler(self, action_type: type) -> Handler:
+        """The current handler, for an area that wraps it rather than replacing it."""
+        return self._handlers[action_type]
 
     async def handle(self, turn: Turn, action: m.Action) -> None:
         await self._handlers[type(action)](turn, action)

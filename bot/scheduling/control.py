@@ -1,5 +1,6 @@
-"""Changing a patient's schedule: check-in time, pause, resume. Patients reach these through
-text commands ("time 8am", "pausa 7", "resume"); coaches and the API call them directly.
+"""Changing a patient's schedule: check-in time, time zone, pause, resume. Patients reach these
+through text commands ("time 8am", "pausa 7", "resume") and onboarding; coaches and the API call
+them directly (`by` names who did it in the event log).
 
 Each function works in the caller's transaction, with the patient's lock held.
 """
@@ -8,10 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduling import store
-from bot.scheduling.store import parse_hhmm
+from bot.scheduling.store import next_daily, parse_hhmm
+from bot.scheduling.timecalc import validate_timezone
 from bot.settings import Settings
 from storage import repo
 from storage.models import Patient, ScheduleItem
@@ -29,7 +32,12 @@ def in_quiet_hours(at: time, settings: Settings) -> bool:
 
 
 async def set_checkin_time(
-    session: AsyncSession, patient: Patient, at: time, now: datetime, settings: Settings
+    session: AsyncSession,
+    patient: Patient,
+    at: time,
+    now: datetime,
+    settings: Settings,
+    by: str = "patient",
 ) -> ScheduleItem:
     """Move the daily check-in to `at` patient-local (creating it if there is none)."""
     local = f"{at.hour:02d}:{at.minute:02d}"
@@ -37,8 +45,45 @@ async def set_checkin_time(
     data = dict(existing.payload) if existing is not None else {"flow": CHECKIN}
     patient.checkin_time = local
     item = await store.set_daily(session, patient, CHECKIN, local, data, now, settings)
-    await repo.log(session, now, "checkin_time_set", patient.id, {"local_time": local})
+    await repo.log(session, now, "checkin_time_set", patient.id, {"local_time": local, "by": by})
     return item
+
+
+async def set_timezone(
+    session: AsyncSession,
+    patient: Patient,
+    zone: str,
+    now: datetime,
+    settings: Settings,
+    *,
+    confirmed: bool | None = True,
+    by: str = "patient",
+) -> int:
+    """Move the patient to IANA `zone` (ValueError if unknown) and re-arm their daily schedules
+    so the next fire is at the same local time in the new zone. Returns the rows re-armed.
+
+    `confirmed` is written to `timezone_confirmed` unless None (a guess keeps it as it is)."""
+    zone = validate_timezone(zone)
+    before = patient.timezone
+    patient.timezone = zone
+    if confirmed is not None:
+        patient.timezone_confirmed = confirmed
+    rows = await session.execute(
+        select(ScheduleItem).where(
+            ScheduleItem.patient_id == patient.id,
+            ScheduleItem.status == "active",
+            ScheduleItem.recurrence == "daily",
+        )
+    )
+    items = list(rows.scalars())
+    for item in items:
+        if item.local_time:
+            after = max(now, patient.paused_until or now)
+            item.next_fire_at = next_daily(after, item.local_time, zone, settings)
+            item.updated_at = now
+    data = {"from": before, "to": zone, "confirmed": patient.timezone_confirmed, "by": by}
+    await repo.log(session, now, "timezone_set", patient.id, data)
+    return len(items)
 
 
 async def pause(

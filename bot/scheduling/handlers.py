@@ -1,14 +1,13 @@
 """The scheduler's hooks into the pipeline: the `Schedule` action handler, the commands
 interceptor ("time 8am", "hora 8", "pause 7", "pausa 7", "resume", "reanudar") and the time-zone
-guess from a new SMS patient's phone number."""
+guess from a new SMS patient's phone number (confirmed in onboarding, see `zones`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from bot.actions import Turn
-from bot.scheduling import control, store, texts
-from bot.scheduling.timecalc import default_timezone
+from bot.scheduling import control, store, texts, zones
 from flows import model as m
 from flows.commands import Pause, Resume, SetCheckinTime, parse_command
 from storage.models import Message
@@ -49,9 +48,30 @@ async def guess_timezone(turn: Turn) -> None:
     if identity is None or not identity.address.startswith("+"):
         return
     fallback = turn.pipeline.settings.default_timezone
-    zone, needs_confirmation = default_timezone(identity.address, fallback)
-    patient.timezone, patient.timezone_confirmed = zone, not needs_confirmation
-    await turn.log("timezone_guessed", {"zone": zone, "confirmed": not needs_confirmation})
+    zone, confirmed = zones.guess(identity.address, fallback, turn.now)
+    if zone != patient.timezone:
+        settings = turn.pipeline.settings
+        await control.set_timezone(
+            turn.session, patient, zone, turn.now, settings, confirmed=None, by="guess"
+        )
+    patient.timezone_confirmed = confirmed
+    await turn.log("timezone_guessed", {"zone": zone, "confirmed": confirmed})
+
+
+async def zone_update(turn: Turn, action: m.UpdatePatient) -> None:
+    """Before a flow's `update_patient` is applied: a new `timezone` is validated and re-arms the
+    patient's daily schedules in it."""
+    zone = action.fields.get("timezone")
+    if zone is not None and zone != turn.patient.timezone:
+        confirmed = action.fields.get("timezone_confirmed")
+        await control.set_timezone(
+            turn.session,
+            turn.patient,
+            str(zone),
+            turn.now,
+            turn.pipeline.settings,
+            confirmed=None if confirmed is None else bool(confirmed),
+        )
 
 
 async def commands(turn: Turn, message: Message) -> bool:
@@ -94,8 +114,17 @@ async def commands(turn: Turn, message: Message) -> bool:
 
 
 def install(pipeline: Pipeline) -> None:
-    """Register the Schedule handler and the commands interceptor on `pipeline`."""
+    """Register the Schedule and UpdatePatient handlers, the commands interceptor and the
+    time-zone facts on `pipeline`."""
     from bot.pipeline import ORDER_COMMANDS
 
+    update_patient = pipeline.handlers.handler(m.UpdatePatient)
+
+    async def update_with_zone(turn: Turn, action: m.UpdatePatient) -> None:
+        await zone_update(turn, action)
+        await update_patient(turn, action)
+
     pipeline.handlers.register(m.Schedule, handle_schedule)
+    pipeline.handlers.register(m.UpdatePatient, update_with_zone)
+    pipeline.fact_providers.append(zones.timezone_facts)
     pipeline.add_interceptor(commands, ORDER_COMMANDS)

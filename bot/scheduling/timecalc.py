@@ -34,6 +34,7 @@ _PREFERRED_ZONE: Final[dict[str, str]] = {
     "CL": "America/Santiago",
     "EC": "America/Guayaquil",
     "ES": "Europe/Madrid",
+    "GB": "Europe/London",  # mobiles also list Jersey, Guernsey, Isle of Man: same clock
     "PT": "Europe/Lisbon",
     "RU": "Europe/Moscow",
     "AU": "Australia/Sydney",
