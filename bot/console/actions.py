@@ -109,19 +109,24 @@ async def add_note(request: web.Request) -> web.Response:
     return _back(patient_id, "note", "#notes")
 
 
+async def _active_ids(request: web.Request) -> list[str]:
+    async with tandem_of(request).db.session() as session:
+        rows = await session.execute(select(Coach.id).where(Coach.active))
+        return list(rows.scalars())
+
+
 async def reassign(request: web.Request) -> web.Response:
     _need_supervisor(request)
     tandem = tandem_of(request)
     coach = request[COACH]
     patient_id = await _check_patient(request)
+    form = Form(await request.post())
+    target = form.choice("coach_id", "Coach", ["", *await _active_ids(request)])
+    if form.errors:
+        errors = {"coach_id": "Choose an active coach, or the pool."}
+        return await patient_page(request, patient_id, status=422, errors=errors)
     now = tandem.clock.now()
     async with tandem.db.session() as session, session.begin():
-        ids = [c.id for c in (await session.execute(select(Coach).where(Coach.active))).scalars()]
-        form = Form(await request.post())
-        target = form.choice("coach_id", "Coach", ["", *ids])
-        if form.errors:
-            errors = {"coach_id": "Choose an active coach, or the pool."}
-            return await patient_page(request, patient_id, status=422, errors=errors)
         patient = await repo.lock_patient(session, patient_id)
         assert patient is not None
         before = patient.coach_id
@@ -230,21 +235,19 @@ async def set_availability(request: web.Request) -> web.Response:
 async def set_backup(request: web.Request) -> web.Response:
     _need_supervisor(request)
     tandem = tandem_of(request)
+    target_id = request.match_info["id"][:36]
+    active = await _active_ids(request)
+    if target_id not in active:
+        raise PageError(404, "There is no active coach with that id.")
+    form = Form(await request.post())
+    backup = form.choice("backup_id", "Backup", ["", *(i for i in active if i != target_id)])
+    if form.errors:
+        errors = {"backup_id": "Choose another active coach as the backup, or the supervisors."}
+        return await team_page(request, status=422, errors=errors)
     now = tandem.clock.now()
     async with tandem.db.session() as session, session.begin():
-        target = await session.get(Coach, request.match_info["id"][:36])
-        if target is None or not target.active:
-            raise PageError(404, "There is no active coach with that id.")
-        others = [
-            c.id
-            for c in (await session.execute(select(Coach).where(Coach.active))).scalars()
-            if c.id != target.id
-        ]
-        form = Form(await request.post())
-        backup = form.choice("backup_id", "Backup", ["", *others])
-        if form.errors:
-            errors = {"backup_id": f"Backup for {target.name}: choose another active coach."}
-            return await team_page(request, status=422, errors=errors)
+        target = await session.get(Coach, target_id)
+        assert target is not None
         target.backup_id = backup or None
         await repo.log(
             session,

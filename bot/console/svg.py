@@ -63,7 +63,7 @@ def trend_svg(measure_id: str, points: Sequence[Point], title: str) -> str:
         middle = (low + high) / 2
         out.append(
             f'<text x="{WIDTH - RIGHT + 6}" y="{_fmt(middle + 4)}" font-size="11" '
-            f'fill="#333">{escape(band.label)} {band.low}-{band.high}</text>'
+            f'fill="#333">{escape(band.label.replace("_", " "))} {band.low}-{band.high}</text>'
         )
         out.append(
             f'<text x="{LEFT - 6}" y="{_fmt(high + 4)}" font-size="11" text-anchor="end" '
