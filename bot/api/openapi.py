@@ -20,6 +20,10 @@ _MODELS: list[type[BaseModel]] = [
     s.CoachMessage,
     s.Release,
     s.TakeoverOut,
+    s.CheckinTime,
+    s.PauseRequest,
+    s.TimezoneChange,
+    s.ScheduleOut,
     s.Error,
 ]
 
@@ -77,6 +81,37 @@ def _query(name: str, schema: dict[str, Any], required: bool = False) -> dict[st
 
 PATIENT_ID = _path("id", {"type": "string", "format": "uuid"})
 ESCALATION_ID = _path("id", {"type": "integer", "minimum": 1})
+
+
+def _schedule_paths() -> dict[str, Any]:
+    def change(
+        summary: str, body: type[BaseModel] | None, codes: tuple[int, ...], **kw: Any
+    ) -> dict[str, Any]:
+        return _op(summary, (200, s.ScheduleOut), codes, body=body, params=[PATIENT_ID], **kw)
+
+    base = "/api/v1/patients/{id}"
+    edit = (400, 403, 404, 422)
+    return {
+        f"{base}/checkin-time": {
+            "put": change("Move the daily check-in (patient-local HH:MM)", s.CheckinTime, edit)
+        },
+        f"{base}/timezone": {
+            "put": change(
+                "Set the patient's time zone (confirmed) and re-arm their check-ins",
+                s.TimezoneChange,
+                edit,
+            )
+        },
+        f"{base}/pause": {
+            "post": change(
+                "Pause scheduled messages for 1-90 days, or until resumed",
+                s.PauseRequest,
+                (*edit, 409),
+                body_required=False,
+            )
+        },
+        f"{base}/resume": {"post": change("End a pause", None, (403, 404, 409))},
+    }
 
 
 def document() -> dict[str, Any]:
@@ -141,6 +176,7 @@ def document() -> dict[str, Any]:
                 params=[PATIENT_ID],
             )
         },
+        **_schedule_paths(),
         "/api/v1/escalations": {
             "get": _op(
                 "Escalations this coach may see, most pressing first",

@@ -20,6 +20,7 @@ from bot.coaching import accounts, escalations
 from bot.coaching.escalations import EscalationError
 from bot.coaching.service import NotFound
 from bot.coaching.takeover import TakeoverError
+from bot.scheduling import zones
 from bot.service import Tandem
 from storage import repo
 from storage.models import Coach, Escalation, Message, Patient, Takeover
@@ -175,6 +176,11 @@ async def create_patient(request: web.Request) -> web.Response:
             raise ApiError(409, "this address is already enrolled")
         patient.checkin_time = body.checkin_time
         patient.program = body.program
+        if body.timezone:
+            patient.timezone_confirmed = True  # the coach knows it: onboarding will not ask
+        elif body.channel == "sms":
+            fallback = tandem.settings.default_timezone
+            patient.timezone, patient.timezone_confirmed = zones.guess(body.address, fallback, now)
         if coach.role == "coach":
             patient.coach_id = coach.id  # a coach's own enrolments join their caseload
         if body.consent is not None:
@@ -355,5 +361,8 @@ def setup(app: web.Application, tandem: Tandem) -> None:
     r.add_post(PREFIX + "/patients/{id}/messages", send_message)
     r.add_post(PREFIX + "/patients/{id}/takeover", take_over)
     r.add_post(PREFIX + "/patients/{id}/release", release)
+    from bot.api import schedule_routes  # it builds on this module's helpers
+
+    schedule_routes.add_routes(r)
     r.add_get(PREFIX + "/escalations", list_escalations)
     r.add_post(PREFIX + "/escalations/{id}/acknowledge", acknowledge)

@@ -9,7 +9,7 @@ from typing import Literal
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.scheduling.timecalc import default_timezone
+from bot.scheduling.timecalc import default_timezone, validate_timezone
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _TELEGRAM_ID = re.compile(r"^-?\d{1,20}$")
@@ -180,6 +180,47 @@ class TakeoverOut(BaseModel):
     ended_at: datetime | None
     resume: str | None
     outcome: str | None
+
+
+class CheckinTime(Strict):
+    checkin_time: str = Field(description="HH:MM (24-hour), patient-local")
+
+    @field_validator("checkin_time")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError("must be HH:MM (24-hour), e.g. 09:30")
+        return value
+
+
+class PauseRequest(Strict):
+    days: int | None = Field(
+        default=None, ge=1, le=90, description="1-90 days; null or absent: until resumed"
+    )
+
+
+class TimezoneChange(Strict):
+    timezone: str = Field(min_length=1, max_length=64, description="IANA time zone")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            return validate_timezone(value)
+        except ValueError as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+
+
+class ScheduleOut(BaseModel):
+    """The patient's schedule after a change."""
+
+    patient_id: str
+    status: str
+    timezone: str
+    timezone_confirmed: bool | None
+    checkin_time: str | None
+    paused_until: datetime | None
+    next_checkin_at: datetime | None = Field(description="UTC; null when none is scheduled")
 
 
 class Error(BaseModel):
