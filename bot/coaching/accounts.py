@@ -198,7 +198,7 @@ async def may_see_patient(session: AsyncSession, coach: Coach, patient: Patient)
         .select_from(Escalation)
         .where(
             Escalation.patient_id == patient.id,
-            Escalation.coach_id.is_(None),
+            or_(Escalation.coach_id.is_(None), Escalation.coach_id == coach.id),
             Escalation.status != "resolved",
         )
     )

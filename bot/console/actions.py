@@ -13,7 +13,7 @@ from bot.console.web import COACH, PREFIX, PageError, see_other, tandem_of
 from bot.scheduling import control
 from flows.timeofday import parse_time_of_day
 from storage import repo
-from storage.models import Coach, CoachNote, Escalation, MessageTemplate
+from storage.models import Coach, CoachNote, Escalation, MessageTemplate, Patient
 
 MAX_MESSAGE = 1600
 MAX_NOTE = 4000
@@ -63,10 +63,19 @@ async def release(request: web.Request) -> web.Response:
         return await patient_page(
             request, patient_id, status=422, errors=form.errors, values={"outcome": outcome}
         )
-    result = await tandem_of(request).coaching.release(
+    tandem = tandem_of(request)
+    result = await tandem.coaching.release(
         patient_id, request[COACH], resume=resume, outcome=outcome
     )
-    return _back(patient_id, "release" if result is not None else "released_none")
+    done = "release" if result is not None else "released_none"
+    async with tandem.db.session() as session:
+        patient = await session.get(Patient, patient_id)
+        visible = patient is not None and await accounts.may_see_patient(
+            session, request[COACH], patient
+        )
+    if not visible:  # a pool patient: with the escalation resolved, back to the queue
+        return see_other(f"{PREFIX}/?done={done}")
+    return _back(patient_id, done)
 
 
 async def acknowledge(request: web.Request) -> web.Response:

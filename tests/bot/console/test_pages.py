@@ -353,3 +353,26 @@ async def test_live_feed_announces_new_escalations_and_logs_off_when_idle(
     clock.advance(timedelta(minutes=20))
     await asyncio.wait_for(read_until(b"event: logout"), 5)
     response.close()
+
+
+async def test_a_pool_patient_stays_visible_to_the_coach_who_took_it_until_handed_back(
+    client: Client, staff: Staff, tandem: Tandem
+) -> None:
+    cleo = await _patient(tandem, "cleo", None, "Cleo")
+    await say(tandem, RISK, address="cleo")
+    csrf = await login(client, "kim@example.org")
+    response = await client.post(f"/console/patients/{cleo}/takeover", data={"csrf": csrf})
+    assert response.status == 200  # acknowledged by Kim: no longer in the pool, still hers
+    response = await client.post(
+        f"/console/patients/{cleo}/reply", data={"csrf": csrf, "text": "I'm here."}
+    )
+    assert response.status == 200
+    await login(client, "lee@example.org")
+    assert (await client.get(f"/console/patients/{cleo}")).status == 403
+    csrf = await login(client, "kim@example.org")
+    response = await client.post(
+        f"/console/patients/{cleo}/release",
+        data={"csrf": csrf, "resume": "flow", "outcome": "ok"},
+        allow_redirects=False,
+    )
+    assert response.headers["Location"] == "/console/?done=release"
