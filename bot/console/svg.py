@@ -42,10 +42,12 @@ def trend_svg(measure_id: str, points: Sequence[Point], title: str) -> str:
     start = ordered[0].at if ordered else None
     span = (ordered[-1].at - ordered[0].at).total_seconds() if len(ordered) > 1 else 0.0
 
+    inset = 16  # keeps the first and last points (and their labels) off the axes
+
     def x(at: datetime) -> float:
         if not span or start is None:
             return LEFT + plot_w / 2
-        return LEFT + plot_w * (at - start).total_seconds() / span
+        return LEFT + inset + (plot_w - 2 * inset) * (at - start).total_seconds() / span
 
     label_id = f"chart-{measure_id}-title"
     out = [
@@ -87,11 +89,13 @@ def trend_svg(measure_id: str, points: Sequence[Point], title: str) -> str:
         return "".join(out)
     dates = {ordered[0].at.strftime("%b %d"), ordered[-1].at.strftime("%b %d")}
     out.append(
-        f'<text x="{LEFT}" y="{HEIGHT - 8}" font-size="11" fill="#333">{ordered[0].at:%b %d}</text>'
+        f'<text x="{LEFT + inset}" y="{HEIGHT - 8}" font-size="11" text-anchor="middle" '
+        f'fill="#333">{ordered[0].at:%b %d}</text>'
     )
     if len(dates) > 1:
         out.append(
-            f'<text x="{LEFT + plot_w}" y="{HEIGHT - 8}" font-size="11" text-anchor="end" '
+            f'<text x="{LEFT + plot_w - inset}" y="{HEIGHT - 8}" font-size="11" '
+            'text-anchor="middle" '
             f'fill="#333">{ordered[-1].at:%b %d}</text>'
         )
     coords = [(x(p.at), y(p.total)) for p in ordered]

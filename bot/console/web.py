@@ -50,7 +50,19 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
 
 
+def countdown(due: datetime, now: datetime) -> str:
+    """The SLA time left as the page's script shows it (so the first paint matches)."""
+    left = int((due - now).total_seconds())
+    size = abs(left)
+    if size >= 3600:
+        text = f"{size // 3600} h {size % 3600 // 60:02d} min"
+    else:
+        text = f"{size // 60}:{size % 60:02d}"
+    return f"{text} left" if left >= 0 else f"overdue {text}"
+
+
 _env.filters["when"] = _when
+_env.globals["countdown"] = countdown
 _env.globals["Markup"] = Markup
 
 
@@ -98,6 +110,17 @@ TITLES = {
     429: "Too many attempts",
     500: "Something went wrong",
 }
+
+
+PLAIN = {
+    404: "There is no page at this address.",
+    405: "This address does not accept that kind of request; use the buttons on the page.",
+    413: "The form sent too much data.",
+}
+
+
+def _plain(status: int, reason: str) -> str:
+    return PLAIN.get(status, reason)
 
 
 def error_page(request: web.Request, status: int, message: str) -> web.Response:
@@ -202,8 +225,8 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status < 400:
             secure_headers(exc)
             raise
-        reason = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
-        response = error_page(request, exc.status, reason or exc.reason)
+        reason = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else None
+        response = error_page(request, exc.status, reason or _plain(exc.status, exc.reason))
     except Exception:
         log.exception("console_request_failed", path=request.path)
         response = error_page(request, 500, "The console hit an unexpected error; it was logged.")

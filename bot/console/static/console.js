@@ -18,7 +18,9 @@
     document.querySelectorAll("time.countdown[data-due]").forEach(function (el) {
       var left = Math.round((Date.parse(el.dataset.due) - now) / 1000);
       var abs = Math.abs(left);
-      var text = Math.floor(abs / 60) + ":" + pad(abs % 60);
+      var text = abs >= 3600
+        ? Math.floor(abs / 3600) + " h " + pad(Math.floor(abs % 3600 / 60)) + " min"
+        : Math.floor(abs / 60) + ":" + pad(abs % 60);
       el.textContent = left >= 0 ? text + " left" : "overdue " + text;
       el.classList.toggle("overdue", left < 0);
     });
