@@ -71,7 +71,12 @@ async def login(request: web.Request) -> web.Response:
         raise PageError(403, "The login form expired. Reload the page and try again.")
     form = Form(data)
     email = form.text("email", "Email", max_len=254).lower()
-    password = form.text("password", "Password", max_len=1000)
+    raw = data.get("password")
+    password = raw if isinstance(raw, str) else ""  # used exactly as typed: never stripped
+    if not password:
+        form.errors["password"] = "Password must not be empty."
+    elif len(password) > 1000:
+        form.errors["password"] = "Password must be at most 1000 characters."
     if form.errors:
         return _login_page(request, 422, " ".join(form.errors.values()), email)
     client = (request.remote or "unknown")[:64]

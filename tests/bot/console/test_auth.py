@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.clock import FakeClock
+from bot.coaching import accounts
 from bot.service import Tandem
 from storage.models import CoachSession, Event
 from tests.bot.console.conftest import PASSWORD, Client, Staff, csrf_of, login
@@ -170,3 +171,12 @@ async def test_cookie_is_secure_behind_https(tandem: Tandem, staff: Staff) -> No
             assert "Secure" in page.headers["Set-Cookie"]
     finally:
         await https.close()
+
+
+async def test_password_is_used_exactly_as_typed(client: Client, tandem: Tandem) -> None:
+    async with tandem.db.session() as session, session.begin():
+        await accounts.create_coach(
+            session, "sam@example.org", "Sam", "coach", tandem.clock.now(), password=" spaced pass "
+        )
+    assert (await _attempt(client, "sam@example.org", "spaced pass"))[0] == 401
+    assert (await _attempt(client, "sam@example.org", " spaced pass "))[0] == 303
