@@ -126,6 +126,8 @@ class OutboxItem(Base):
     __table_args__ = (
         Index("ix_outbox_patient_status_id", "patient_id", "status", "id"),
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        # The dispatcher claims pending rows most urgent first, oldest first.
+        Index("ix_outbox_status_priority_id", "status", "priority", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -153,7 +155,11 @@ class Event(Base):
     """Append-only audit and research log: state changes, answers, measures, deliveries."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_patient_id_id", "patient_id", "id"),)
+    __table_args__ = (
+        Index("ix_events_patient_id_id", "patient_id", "id"),
+        # "The latest event of this kind for this patient" without scanning their whole history.
+        Index("ix_events_patient_kind_id", "patient_id", "kind", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     at: Mapped[datetime]
