@@ -30,6 +30,6 @@ async def test_simulated_weeks(path: Path, db_url: str, request: pytest.FixtureR
     finally:
         await tandem.close()
     if request.config.getoption("--regen-transcripts"):
-        path.write_text(render(head, actual), encoding="utf-8")  # noqa: ASYNC240
+        path.write_text(render(head, actual), encoding="utf-8")
         return
     assert render(head, actual) == render(head, expected), f"{path.name} no longer matches"
