@@ -158,14 +158,18 @@ def _webhook_load(url: str, rate: float, stop: Any, out: Any) -> None:
 
     async def main() -> None:
         samples: list[tuple[float, float, int]] = []
-        async with aiohttp.ClientSession() as http:
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
 
             async def one(i: int) -> None:
                 body = {"session": f"web-{i % 200}", "text": "hello"}
                 t0 = time.time()
-                async with http.post(url + "/try/api/messages", json=body) as resp:
-                    await resp.read()
-                    samples.append((t0, time.time() - t0, resp.status))
+                try:
+                    async with http.post(url + "/try/api/messages", json=body) as resp:
+                        await resp.read()
+                        samples.append((t0, time.time() - t0, resp.status))
+                except (aiohttp.ClientError, TimeoutError):
+                    samples.append((t0, time.time() - t0, 599))
 
             tasks = set()
             i = 0
@@ -243,7 +247,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             }
             print(f"{zone:22} {count:7} check-ins in the outbox after {elapsed:6.1f} s", flush=True)
         stop.set()
-        samples = out.get(timeout=60)
+        samples = out.get(timeout=120)
         loader.join(timeout=30)
         await monitor.close()
         await tandem.stop_background()

@@ -11,6 +11,9 @@ import structlog
 def configure(level: str = "info") -> None:
     numeric = getattr(logging, level.upper(), logging.INFO)
     logging.basicConfig(stream=sys.stderr, level=numeric, format="%(message)s")
+    # APScheduler warns each time the scheduler's interval job is still busy from the previous
+    # tick ("maximum number of running instances reached"): expected under load, not news.
+    logging.getLogger("apscheduler.scheduler").setLevel(max(numeric, logging.ERROR))
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
