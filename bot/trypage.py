@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -103,6 +104,4 @@ def setup(app: web.Application, tandem: Tandem) -> None:
 
 
 def _valid_session(value: str) -> bool:
-    import re
-
     return re.fullmatch(SESSION_PATTERN, value) is not None
