@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +26,8 @@ from storage import migrate
 from storage.db import Database
 
 log = structlog.get_logger("tandem.service")
+COACHING_TICK_SECONDS = 30.0  # SLA checks and takeover reminders
+STOP_GRACE_SECONDS = 20.0
 
 
 class Tandem:
@@ -62,6 +63,7 @@ class Tandem:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._scheduler: AsyncIOScheduler | None = None
+        self._ticks: set[asyncio.Task[Any]] = set()
         self.pipeline.add_interceptor(optout.OptOutInterceptor(settings), ORDER_OPT_OUT)
         self.pipeline.add_interceptor(menu_interceptor, ORDER_MENU)
         self.dispatcher.failure_hooks.append(optout.failure_hook(self.db, self.clock))
@@ -102,20 +104,39 @@ class Tandem:
         await webhooks.start_channels(self)
         self._tasks.append(asyncio.create_task(self.dispatcher.run(self._stop)))
         self._scheduler = AsyncIOScheduler(timezone="UTC")
-        self._scheduler.add_job(
-            self.sweep, "interval", seconds=sweep_seconds, max_instances=1, coalesce=True
-        )
-        self.coaching.add_jobs(self._scheduler)
+        self._add_job(self.sweep, sweep_seconds)
+        self._add_job(self.coaching.tick, COACHING_TICK_SECONDS)
         self._scheduler.start()
 
+    def _add_job(self, job: Callable[[], Awaitable[Any]], seconds: float) -> None:
+        """An interval job whose running tick shutdown can wait for (its transaction finishes)."""
+
+        async def tracked() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._ticks.add(task)
+            try:
+                await job()
+            finally:
+                self._ticks.discard(task)
+
+        assert self._scheduler is not None
+        self._scheduler.add_job(
+            tracked, "interval", seconds=seconds, max_instances=1, coalesce=True
+        )
+
     async def stop_background(self) -> None:
+        """Stop taking new work, let running ticks and the dispatcher finish (bounded)."""
         self._stop.set()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=10)
+        running = [*self._ticks, *self._tasks]
+        if running:
+            _, late = await asyncio.wait(running, timeout=STOP_GRACE_SECONDS)
+            for task in late:  # their transactions roll back; another process redoes the work
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         self._tasks.clear()
 
     async def close(self) -> None:

@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import structlog
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.actions import Turn
 from bot.channels.base import OutboundMessage, SendError
@@ -52,9 +51,6 @@ class Coaching:
         self._record_answer = tandem.pipeline.handlers._handlers[m.RecordAnswer]
         tandem.pipeline.handlers.register(m.RecordAnswer, self.on_answer)
         tandem.dispatcher.failure_hooks.append(self.on_undeliverable)
-
-    def add_jobs(self, scheduler: AsyncIOScheduler, seconds: float = 30.0) -> None:
-        scheduler.add_job(self.tick, "interval", seconds=seconds, max_instances=1, coalesce=True)
 
     async def on_escalate(self, turn: Turn, action: m.Escalate) -> None:
         """A flow asked for a coach; risk (PHQ-9 item 9) gets the full crisis response at once."""
