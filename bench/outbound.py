@@ -15,23 +15,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import resource
 import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, insert, select
 
+from bench.common import fresh_database
 from bot.channels.twilio import TwilioChannel
 from bot.clock import SystemClock
 from bot.logs import configure
@@ -42,37 +39,6 @@ from storage.db import Database
 from storage.models import Message, OutboxItem, Patient
 from tests.fakes import twilio as tw
 from tests.fakes.twilio import FakeTwilio
-
-PG_ADMIN = os.environ.get(
-    "TANDEM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
-
-
-async def _pg_admin(statement: str) -> None:
-    db = Database(PG_ADMIN)
-    try:
-        async with db.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(statement))
-    finally:
-        await db.close()
-
-
-async def fresh_database(backend: str, workdir: Path) -> tuple[str, Callable[[], Awaitable[None]]]:
-    """A new empty database and a coroutine function that removes it."""
-    name = f"bench_outbound_{uuid.uuid4().hex[:8]}"
-    if backend == "sqlite":
-
-        async def nothing() -> None:  # the temporary folder goes with the run
-            return None
-
-        return f"sqlite+aiosqlite:///{workdir / name}.db", nothing
-    await _pg_admin(f'CREATE DATABASE "{name}"')
-
-    async def drop() -> None:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False), drop
 
 
 async def queue(db: Database, count: int, patients: int) -> None:
