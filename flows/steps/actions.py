@@ -55,25 +55,15 @@ class UpdatePatientStep(Step):
 class ScheduleStep(Step):
     kind = "schedule"
     type: Literal["schedule"]
-    kind_: str = ""
+    # `kind` is the YAML key; on the model it would clash with the step-type name.
+    kind_: str = Field(alias="kind", min_length=1)
     daily_at: str | None = None
     after_hours: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
     next: str
 
-    @model_validator(mode="before")
-    @classmethod
-    def _rename_kind(cls, values: Any) -> Any:
-        # `kind` is the YAML key; on the model it would clash with the step-type name.
-        if isinstance(values, dict) and "kind" in values:
-            values = dict(values)
-            values["kind_"] = values.pop("kind")
-        return values
-
     @model_validator(mode="after")
     def _one_time(self) -> ScheduleStep:
-        if not self.kind_:
-            raise ValueError("a schedule step needs a kind")
         if (self.daily_at is None) == (self.after_hours is None):
             raise ValueError("a schedule step needs exactly one of daily_at or after_hours")
         return self

@@ -20,7 +20,7 @@ from datetime import datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from flows import model as m
 from flows.steps.base import Goto, Outcome, Runtime, Step, register
@@ -44,26 +44,13 @@ def local_instant(now: datetime, zone: str, days_ahead: int, hhmm: str) -> datet
 class ScheduleAtStep(Step):
     kind = "schedule_at"
     type: Literal["schedule_at"]
-    kind_: str = ""
+    # `kind` is the YAML key; on the model it would clash with the step-type name.
+    kind_: str = Field(alias="kind", min_length=1)
     days_ahead: str
     local_time: str
     offset_hours: float = Field(default=0, ge=0, le=24 * 14)
     data: dict[str, Any] = Field(default_factory=dict)
     next: str
-
-    @model_validator(mode="before")
-    @classmethod
-    def _rename_kind(cls, values: Any) -> Any:
-        if isinstance(values, dict) and "kind" in values:
-            values = dict(values)
-            values["kind_"] = values.pop("kind")
-        return values
-
-    @model_validator(mode="after")
-    def _has_kind(self) -> ScheduleAtStep:
-        if not self.kind_:
-            raise ValueError("a schedule_at step needs a kind")
-        return self
 
     def targets(self) -> dict[str, str]:
         return {"next": self.next}
