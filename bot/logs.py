@@ -14,6 +14,8 @@ def configure(level: str = "info") -> None:
     # APScheduler warns each time the scheduler's interval job is still busy from the previous
     # tick ("maximum number of running instances reached"): expected under load, not news.
     logging.getLogger("apscheduler.scheduler").setLevel(max(numeric, logging.ERROR))
+    # "Job ... executed successfully" every few seconds says nothing an operator needs.
+    logging.getLogger("apscheduler.executors").setLevel(max(numeric, logging.WARNING))
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
