@@ -47,6 +47,10 @@ class Turn:
     _identity: ChannelIdentity | None = field(default=None, repr=False)
     # Risk escalations a step raised: re-applied on their own if the rest of the step fails.
     risk_actions: list[m.Escalate] = field(default_factory=list, repr=False)
+    # The safety layer answered this message itself; the flow engine must not see it.
+    held: bool = False
+    # The safety layer runs an exercise (grounding, breathing) while the bot holds for a coach.
+    crisis_safe: bool = False
 
     async def identity(self) -> ChannelIdentity | None:
         if self._identity is None:

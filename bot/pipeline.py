@@ -228,7 +228,7 @@ class Pipeline:
     async def advance(self, turn: Turn, event: m.Event) -> m.StepResult:
         """Run one engine step for the patient of `turn` and persist everything it produced."""
         session, patient = turn.session, turn.patient
-        if patient.bot_paused:
+        if patient.bot_paused and not turn.crisis_safe:
             # A coach has the conversation (or a risk response is open): no automated content.
             await turn.log("paused_skip", {"event": type(event).__name__})
             return m.StepResult(None, ())

@@ -1,24 +1,42 @@
-"""The crisis response: resources for the patient's locale and country, the "are you safe right
-now" question and their safety plan, all queued urgent (ahead of anything else), then the bot
-pauses and an escalation opens. Resources are queued before anything that could fail."""
+"""The crisis response: the patient's help lines at once, then the structured safety check and
+an escalation to a person; what the patient is told about who knows is always the truth.
+
+Order matters: the resources are queued (urgent, ahead of anything else) before anything that
+could fail, and the escalation gets a savepoint of its own so a fault there never takes the
+resources back (shared/CLINICAL.md: resources go out unconditionally).
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 import phonenumbers
 import structlog
 from sqlalchemy import select
 
 from bot.actions import Turn
-from bot.coaching import escalations
+from bot.coaching import escalations, safetystate
 from bot.coaching.texts import text
-from flows.safety import crisis_resources
-from storage.models import SafetyPlan
+from flows.safety import CrisisResources, RiskAssessment, crisis_resources
+from storage.models import Escalation, SafetyPlan
 
 log = structlog.get_logger("tandem.coaching.crisis")
 
-PLAN_SECTIONS = ("warning_signs", "coping", "people", "professionals", "reasons")
+# Stanley & Brown's safety plan, in its order, plus the reasons for living it ends with.
+PLAN_SECTIONS = (
+    "warning_signs",
+    "coping",
+    "places",
+    "people",
+    "professionals",
+    "environment",
+    "reasons",
+)
+Told = Literal["coach", "oncall", "nobody"]
+# Resources are sent again on a new disclosure unless they went out this recently.
+RESOURCES_REPEAT_AFTER = timedelta(minutes=30)
 
 _resources_file: Path | None = None
 
@@ -43,6 +61,10 @@ async def patient_country(turn: Turn) -> str | None:
     return phonenumbers.region_code_for_country_code(number.country_code)
 
 
+async def resources(turn: Turn) -> CrisisResources:
+    return crisis_resources(turn.patient.locale, await patient_country(turn), _resources_file)
+
+
 async def plan_text(turn: Turn) -> str | None:
     plan = (
         await turn.session.execute(
@@ -60,52 +82,72 @@ async def plan_text(turn: Turn) -> str | None:
     return "\n".join(lines)
 
 
-async def respond(turn: Turn, level: str, source: str, detail: str) -> None:
-    """Send the crisis response for `level` ("risk" or "possible") and open the escalation.
+async def told(turn: Turn, esc: Escalation | None) -> Told:
+    """Who was actually alerted about `esc`: never claim more than happened."""
+    if esc is None:
+        return "nobody"
+    return "coach" if await escalations.assignees(turn.session, esc) else "nobody"
 
-    "risk": resources, the safety question and the plan; the bot pauses; urgent escalation.
-    "possible" (negated or unsure): a check-in with the safety question; high escalation.
-    """
-    country = await patient_country(turn)
-    res = crisis_resources(turn.patient.locale, country, _resources_file)
-    sent: list[str] = []
-    if level == "risk":
-        await turn.send(res.message, urgent=True)
-        await turn.send(res.safety_question, urgent=True)
-        sent += ["resources", "safety_question"]
-        try:
-            async with turn.session.begin_nested():
-                plan = await plan_text(turn)
-                if plan is not None:
-                    await turn.send(plan, urgent=True)
-                    sent.append("safety_plan")
-        except Exception:
-            log.exception("safety_plan_failed", patient=turn.patient.id)
-        turn.patient.bot_paused = True
-    else:
-        check = f"{text('possible_check', turn.patient.locale)} {res.safety_question}"
-        await turn.send(check, urgent=True)
-        sent.append("safety_question")
+
+def told_sentence(who: Told, locale: str) -> str:
+    return text(f"told_{who}", locale)
+
+
+def categories(result: RiskAssessment) -> list[str]:
+    return sorted({s.category for s in result.signals})
+
+
+def safeguarding(result: RiskAssessment) -> bool:
+    """A disclosure of abuse of a minor: the coach gets the program's reporting guidance."""
+    return any(s.category == "abuse_child" for s in result.signals)
+
+
+def describe(result: RiskAssessment) -> str:
+    """The detail a coach sees on the escalation: each category with the words that raised it."""
+    parts = []
+    for signal in result.signals:
+        note = " (negated)" if signal.negated else ""
+        parts.append(f"{signal.category}: {signal.entry}{note}")
+    return "; ".join(parts)
+
+
+async def send_resources(turn: Turn, res: CrisisResources, level: str, source: str) -> None:
+    await turn.send(res.message, urgent=True)
+    safetystate.stamp(turn.patient, "resources_at", turn.now)
     await turn.log(
         "crisis_response",
         {
             "level": level,
             "source": source,
-            "sent": sent,
+            "sent": ["resources"],
             "country": res.country,
             "locale": res.locale,
         },
     )
-    await turn.log("safety_check_sent", {"level": level})
+
+
+def resources_recent(turn: Turn) -> bool:
+    state = safetystate.load(turn.patient)
+    return safetystate.within(state, "resources_at", turn.now, RESOURCES_REPEAT_AFTER)
+
+
+async def escalate(
+    turn: Turn,
+    level: str,
+    detail: str,
+    *,
+    safeguarding: bool = False,
+) -> Escalation | None:
+    """Open (or fold into) the patient's risk escalation; None when that failed."""
     priority = "urgent" if level == "risk" else "high"
-    # The escalation gets its own savepoint: if it fails, the resources above still go out.
     try:
         async with turn.session.begin_nested():
-            await escalations.open_escalation(
+            return await escalations.open_escalation(
                 turn.session, turn.patient.id, "risk", priority, detail, turn.now
             )
     except Exception:
         log.exception("escalation_failed", patient=turn.patient.id)
+        return None
 
 
 async def save_plan_section(turn: Turn, section: str, value: str) -> None:

@@ -1,10 +1,12 @@
 """The safety interceptor (ORDER_SAFETY): every inbound message, in every state, is checked for
 risk before anything else, and the crisis response is queued at once. The hold interceptor
 (ORDER_TAKEOVER) keeps the flow engine away from messages safety answered and from patients whose
-bot is paused (a coach's takeover or an open risk response); those messages go to the coach.
+bot is paused (a coach's takeover or a risk hold); those messages go to the coach.
 
-Safety never returns "handled": opt-out (ORDER_OPT_OUT) still sees "STOP" in a crisis message,
-and the hold interceptor stops the flow engine.
+While a coach has taken the conversation over the bot says nothing of its own: no question
+(the safety check included) takes the patient's words, and only a new disclosure still sends the
+help lines. Safety never returns "handled": opt-out (ORDER_OPT_OUT) still sees "STOP" in a
+crisis message, and the hold interceptor stops the flow engine.
 """
 
 from __future__ import annotations
@@ -12,58 +14,75 @@ from __future__ import annotations
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import select
 
 from bot.actions import Turn
-from bot.coaching import crisis, escalations
+from bot.channels import optout
+from bot.coaching import crisis, escalations, held, safetycheck
 from bot.coaching.events import LiveEvent, publish_after_commit
+from bot.coaching.takeover import open_takeover
 from bot.coaching.texts import text
-from flows import model as m
-from flows.answers import fold, parse_yes_no
-from flows.safety import assess
-from storage.models import Event, Message
+from flows.safety import RiskAssessment, assess
+from storage.models import Message
 
 log = structlog.get_logger("tandem.coaching.safety")
 
-# Whole-message keywords that bring the safety plan back at any time.
-PLAN_KEYWORDS = {"sos", "plan", "safety plan", "my plan", "mi plan", "plan de seguridad"}
-SAFETY_PLAN_FLOW = "safety_plan"
-# An answer to "are you safe right now?" counts as one within this time.
-SAFETY_CHECK_WINDOW = timedelta(hours=24)
+# Compliance keywords belong to the opt-out interceptor even in the middle of a safety check.
+_COMPLIANCE = optout.STOP_WORDS | optout.START_WORDS | optout.HELP_WORDS
+
+
+def _when(span: timedelta, locale: str) -> str:
+    minutes = max(1, round(span.total_seconds() / 60))
+    if minutes < 90:
+        return text("within_minutes", locale, n=minutes)
+    return text("within_hours", locale, n=round(minutes / 60))
 
 
 class SafetyLayer:
-    def __init__(self) -> None:
-        # Messages safety answered in this process; the hold interceptor (same turn) consumes them.
-        self._held: set[int] = set()
-
     async def intercept(self, turn: Turn, message: Message) -> bool:
         """Check one inbound message; queue the crisis response when it shows risk."""
-        result = assess(message.body, turn.patient.locale)
-        if result.urgent:
-            detail = ", ".join(sorted({s.category for s in result.signals}))
-            await crisis.respond(turn, result.level, "message", detail)
-            self._held.add(message.id)
-            return False
-        if result.wants_human:
-            await turn.send(text("human_ack", turn.patient.locale), urgent=True)
-            await escalations.open_escalation(
-                turn.session, turn.patient.id, "human_request", "normal", "", turn.now
+        found = assess(message.body, turn.patient.locale)
+        if turn.patient.bot_paused and await open_takeover(turn.session, turn.patient.id):
+            await safetycheck.cancel(turn, "takeover")
+            if found.urgent:
+                await self._disclosure_in_takeover(turn, found)
+            return False  # the hold interceptor keeps it for the coach
+        compliance = optout.keyword(message.body or "")[0] in _COMPLIANCE
+        check = None if compliance else safetycheck.active(turn)
+        if (
+            check is not None
+            and not found.urgent
+            and await held.keyword(turn, message, may_start=False)
+        ):
+            # SOS or PLAN in the middle of the check: answered, then the question stands.
+            await safetycheck.repeat(turn, check)
+            turn.held = True
+        elif check is not None:
+            await safetycheck.reply(turn, message, check, found)
+            turn.held = True
+        elif found.urgent:
+            await safetycheck.respond(
+                turn,
+                found.level,
+                "message",
+                crisis.describe(found),
+                categories=crisis.categories(found),
+                safeguarding=crisis.safeguarding(found),
             )
-            self._held.add(message.id)
+            turn.held = True
+        elif found.wants_human:
+            await self._human(turn)
+            turn.held = True
+        elif compliance:
             return False
-        if await self._safety_answer(turn, message):
-            self._held.add(message.id)
-            return False
-        if fold(message.body) in PLAN_KEYWORDS:
-            await self._plan(turn)
-            self._held.add(message.id)
+        elif await held.keyword(turn, message):
+            turn.held = True
+        elif turn.patient.bot_paused and turn.patient.status != "opted_out":
+            await held.on_message(turn, message)
+            turn.held = True
         return False
 
     async def hold(self, turn: Turn, message: Message) -> bool:
         """Keep the flow engine out when safety answered or the bot is paused for this patient."""
-        held = message.id in self._held
-        self._held.discard(message.id)
         if turn.patient.bot_paused:
             publish_after_commit(
                 turn.session,
@@ -71,43 +90,33 @@ class SafetyLayer:
             )
             await turn.log("held_for_coach", {"message_id": message.id})
             return True
-        return held
+        return turn.held
 
-    async def _safety_answer(self, turn: Turn, message: Message) -> bool:
-        """A yes/no reply to a recent, unanswered safety question."""
-        last = (
-            await turn.session.execute(
-                select(Event.kind)
-                .where(
-                    Event.patient_id == turn.patient.id,
-                    Event.kind.in_(("safety_check_sent", "safety_check_answered")),
-                    Event.at >= turn.now - SAFETY_CHECK_WINDOW,
-                )
-                .order_by(Event.id.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        if last != "safety_check_sent":
-            return False
-        safe = parse_yes_no(message.body)
-        await turn.log("safety_check_answered", {"safe": safe})
-        if safe is None:
-            return False  # not an answer: the message goes on as usual (and the check is closed)
-        if safe:
-            await turn.send(text("safe_yes", turn.patient.locale), urgent=True)
-            return True
-        await turn.send(text("safe_no", turn.patient.locale), urgent=True)
-        await crisis.respond(turn, "risk", "safety_check", "not safe right now")
-        return True
+    async def _disclosure_in_takeover(self, turn: Turn, found: RiskAssessment) -> None:
+        """The coach is there: help lines go out and the coach is alerted, nothing is asked."""
+        res = await crisis.resources(turn)
+        await crisis.send_resources(turn, res, found.level, "takeover")
+        await turn.log(
+            "risk_detected",
+            {
+                "level": found.level,
+                "source": "takeover",
+                "categories": crisis.categories(found),
+                "detail": crisis.describe(found),
+            },
+        )
+        await crisis.escalate(turn, found.level, crisis.describe(found))
 
-    async def _plan(self, turn: Turn) -> None:
-        plan = await crisis.plan_text(turn)
-        if plan is not None:
-            await turn.send(plan, urgent=True)
-            await turn.log("safety_plan_sent", {})
-            return
-        library = turn.pipeline.library
-        if turn.patient.bot_paused or SAFETY_PLAN_FLOW not in library.current:
-            await turn.send(text("no_plan_yet", turn.patient.locale), urgent=True)
-            return
-        await turn.pipeline.advance(turn, m.Start(SAFETY_PLAN_FLOW))
+    async def _human(self, turn: Turn) -> None:
+        """A request for a person: a normal escalation, and an honest word on when one answers."""
+        locale = turn.patient.locale
+        esc = await escalations.open_escalation(
+            turn.session, turn.patient.id, "human_request", "normal", "", turn.now
+        )
+        if await crisis.told(turn, esc) == "nobody":
+            support = turn.pipeline.settings.support_contact
+            await turn.send(text("human_ack_nobody", locale, support=support), urgent=True)
+        else:
+            when = _when(esc.due_at - turn.now, locale)
+            await turn.send(text("human_ack", locale, when=when), urgent=True)
+        await turn.log("human_requested", {"escalation_id": esc.id})

@@ -10,7 +10,7 @@ import structlog
 
 from bot.actions import Turn
 from bot.channels.base import OutboundMessage, SendError
-from bot.coaching import crisis, escalations, notify, takeover
+from bot.coaching import crisis, escalations, notify, safetycheck, takeover
 from bot.coaching.crisis import PLAN_SECTIONS
 from bot.coaching.safety import SafetyLayer
 from bot.pipeline import ORDER_SAFETY, ORDER_TAKEOVER
@@ -58,7 +58,10 @@ class Coaching:
             "escalation_requested", {"reason": action.reason, "priority": action.priority}
         )
         if action.reason == "risk":
-            await crisis.respond(turn, "risk", "flow", action.detail)
+            # PHQ-9 item 9: a positive answer is risk; one left unanswered (priority "high")
+            # gets the gentler check, never silence.
+            level = "concern" if action.priority in ("high", "normal") else "risk"
+            await safetycheck.respond(turn, level, "flow", action.detail)
             return
         priority = action.priority if action.priority in escalations.PRIORITIES else "normal"
         await escalations.open_escalation(

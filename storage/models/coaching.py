@@ -102,6 +102,8 @@ class Escalation(Base):
     resolved_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(Text)
     repeats: Mapped[int] = mapped_column(Integer, default=0)
+    # The safety check's answers (bot/coaching/screener.py), shown to the coach (0009_safety).
+    screening: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class Takeover(Base):

@@ -50,6 +50,9 @@ class Patient(Base):
     coach_id: Mapped[str | None] = mapped_column(String(36), index=True)
     bot_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     program: Mapped[str | None] = mapped_column(String(64))  # chosen at enrolment (API)
+    # Safety (migration 0009_safety): the open safety check and when the patient last got a
+    # "we're holding for your coach" acknowledgement or the crisis menu (bot/coaching/held.py).
+    safety_state: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class ChannelIdentity(Base):

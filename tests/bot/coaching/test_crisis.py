@@ -62,14 +62,20 @@ async def test_risk_mid_checkin_sends_resources_first_pauses_and_escalates(tande
     assert (esc.reason, esc.priority, esc.status) == ("risk", "urgent", "open")
     assert (esc.due_at - esc.created_at).total_seconds() == 15 * 60
     assert await paused(tandem, patient_id)
-    # The next message goes to the coach, not the flow; a second risk message folds into one.
+    # The next message is not the flow's: an unclear answer to the safety check is asked again,
+    # and a second risk message counts as "not safe" and folds into the same escalation.
     before = await last_id(tandem)
     await say(tandem, "what now")
-    assert await outbound(tandem, patient_id, after=before) == []
+    assert await outbound(tandem, patient_id, after=before) == [
+        f"I need a clear YES or NO to know how to help. {QUESTION_EN}"
+    ]
+    before = await last_id(tandem)
     await say(tandem, "kms")
-    assert RESOURCES_US in (await outbound(tandem, patient_id, after=before))[0]
+    (danger,) = await outbound(tandem, patient_id, after=before)
+    assert danger.startswith("Please call your local emergency number now") and "911" in danger
     (esc,) = await escalations_of(tandem, patient_id)
-    assert esc.repeats == 1
+    assert esc.repeats >= 1 and esc.screening is not None
+    assert esc.screening["outcome"] == "in_danger"
 
 
 async def test_resources_jump_ahead_of_queued_messages(tandem: Tandem) -> None:
@@ -185,8 +191,14 @@ async def test_uk_number_gets_uk_resources_and_the_safety_plan(tandem: Tandem) -
     before = await last_id(tandem)
     await say(tandem, "I want to end it all", address="+447911123456")
     sent = await outbound(tandem, receipt.patient_id, after=before)
+    assert "116 123" in sent[0] and sent[1] == QUESTION_EN
+    # SOS in the middle of the check: help lines and the plan, then the question stands.
+    before = await last_id(tandem)
+    await say(tandem, "SOS", address="+447911123456")
+    sent = await outbound(tandem, receipt.patient_id, after=before)
     assert "116 123" in sent[0]
-    assert sent[2].startswith("Your safety plan:") and "my sister Ana" in sent[2]
+    assert sent[1].startswith("Your safety plan:") and "my sister Ana" in sent[1]
+    assert sent[2] == QUESTION_EN
 
 
 async def test_negated_risk_asks_and_opens_high_escalation(tandem: Tandem) -> None:
@@ -194,13 +206,19 @@ async def test_negated_risk_asks_and_opens_high_escalation(tandem: Tandem) -> No
     before = await last_id(tandem)
     await say(tandem, "i'm not going to kill myself, just tired")
     sent = await outbound(tandem, patient_id, after=before)
-    assert sent == [f"I want to make sure you're okay. {QUESTION_EN}"]
+    # A concern gets the help lines too (they go out unconditionally), then a gentle check.
+    assert RESOURCES_US in sent[0]
+    assert sent[1:] == [f"I want to make sure you're okay. A few quick questions. {QUESTION_EN}"]
     (esc,) = await escalations_of(tandem, patient_id)
     assert esc.priority == "high" and not await paused(tandem, patient_id)
+    for answer in ["yes", "no"]:
+        await say(tandem, answer)
     before = await last_id(tandem)
-    await say(tandem, "yes")
+    await say(tandem, "no")
     sent = await outbound(tandem, patient_id, after=before)
-    assert sent[0].startswith("Thank you for letting me know")
+    # Nobody has a coach account here: the patient is not told a coach knows.
+    assert sent[0].startswith("Thank you for answering. I could not reach anyone")
+    assert RESOURCES_US in sent[0]
     # Afterwards the check-in goes on as usual.
     before = await last_id(tandem)
     await say(tandem, "5")
@@ -213,7 +231,8 @@ async def test_unsafe_answer_escalates_to_urgent(tandem: Tandem) -> None:
     before = await last_id(tandem)
     await say(tandem, "no")
     sent = await outbound(tandem, patient_id, after=before)
-    assert sent[0].startswith("Thank you for telling me") and RESOURCES_US in sent[1]
+    # Not safe right now: the emergency number comes first.
+    assert sent[0].startswith("Please call your local emergency number") and RESOURCES_US in sent[0]
     (esc,) = await escalations_of(tandem, patient_id)
     assert esc.priority == "urgent" and await paused(tandem, patient_id)
 
