@@ -9,6 +9,7 @@ are in danger, and leaves the answers on the escalation for the coach.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from bot.actions import Turn
@@ -17,8 +18,11 @@ from bot.coaching.texts import text
 from flows.safety import RiskAssessment
 from storage.models import Escalation, Message
 
-# Outcomes that keep the bot holding for a coach and make the escalation urgent.
-_SERIOUS = frozenset({"in_danger", "high", "moderate"})
+# Outcomes that keep the bot holding for a coach and make the escalation urgent. A check the
+# patient stops answering counts as serious: silence after a disclosure is not "safe".
+_SERIOUS = frozenset({"in_danger", "high", "moderate", "unanswered"})
+# How long a safety question waits for its answer before the check counts as unanswered.
+ANSWER_WITHIN = timedelta(minutes=30)
 
 
 def active(turn: Turn) -> screener.Check | None:
@@ -28,6 +32,7 @@ def active(turn: Turn) -> screener.Check | None:
 
 def _store(turn: Turn, check: screener.Check | None, escalation_id: int | None = None) -> None:
     state = safetystate.load(turn.patient)
+    turn.patient.safety_check_due = None if check is None else turn.now + ANSWER_WITHIN
     if check is None:
         state.pop("check", None)
     else:
@@ -125,7 +130,16 @@ async def reply(turn: Turn, message: Message, check: screener.Check, found: Risk
     await finish(turn, check, result.outcome)
 
 
-async def finish(turn: Turn, check: screener.Check, outcome: screener.Outcome) -> None:
+async def expire(turn: Turn) -> None:
+    """The patient stopped answering: the coach is asked to reach out (urgent), never a pass."""
+    check = active(turn)
+    turn.patient.safety_check_due = None
+    if check is not None:
+        await turn.log("safety_check_unanswered", {"step": check.step})
+        await finish(turn, check, "unanswered")
+
+
+async def finish(turn: Turn, check: screener.Check, outcome: str) -> None:
     esc = await _escalation(turn)
     _store(turn, None)
     await turn.log("safety_check_done", {"outcome": outcome, "level": check.level})
@@ -141,6 +155,8 @@ async def finish(turn: Turn, check: screener.Check, outcome: screener.Outcome) -
     res = await crisis.resources(turn)
     if outcome == "in_danger":
         await turn.send(f"{text('check_in_danger', locale)} {told}\n{res.message}", urgent=True)
+    elif outcome == "unanswered":
+        await turn.send(f"{text('check_unanswered', locale)} {told}\n{res.message}", urgent=True)
     elif outcome in _SERIOUS or who == "nobody":
         opening = "check_done_serious" if outcome in _SERIOUS else "check_done_low"
         await turn.send(f"{text(opening, locale)} {told}\n{res.message}", urgent=True)

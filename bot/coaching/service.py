@@ -3,10 +3,11 @@ the patient's lock) to the REST API and the console."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
+from sqlalchemy import select
 
 from bot.actions import Turn
 from bot.channels.base import OutboundMessage, SendError
@@ -16,7 +17,7 @@ from bot.coaching.safety import SafetyLayer
 from bot.pipeline import ORDER_SAFETY, ORDER_TAKEOVER
 from flows import model as m
 from storage import repo
-from storage.models import Coach, Escalation, Message, Takeover
+from storage.models import Coach, Escalation, Message, Patient, Takeover
 
 if TYPE_CHECKING:
     from bot.service import Tandem
@@ -106,6 +107,35 @@ class Coaching:
                 )
         except Exception:
             log.exception("coaching_tick_failed")
+        await self._expire_checks(now)
+
+    async def _expire_checks(self, now: datetime) -> None:
+        """Safety checks left unanswered: one patient per transaction, under their lock."""
+        async with self.tandem.db.session() as session:
+            due = list(
+                (
+                    await session.execute(
+                        select(Patient.id)
+                        .where(Patient.safety_check_due <= now)
+                        .order_by(Patient.safety_check_due)
+                        .limit(100)
+                    )
+                ).scalars()
+            )
+        for patient_id in due:
+            try:
+                async with self.tandem.db.session() as session, session.begin():
+                    patient = await repo.lock_patient(session, patient_id)
+                    if patient is None or patient.safety_check_due is None:
+                        continue
+                    if patient.safety_check_due > now:
+                        continue  # answered meanwhile, in another process
+                    turn = Turn(self.tandem.pipeline, session, patient, now, None)
+                    await safetycheck.expire(turn)
+            except Exception:
+                log.exception("safety_check_expiry_failed", patient=patient_id)
+        if due:
+            self.tandem.dispatcher.wake()
 
     # --- units of work for the API and the console --------------------------------------------
 

@@ -53,6 +53,8 @@ class Patient(Base):
     # Safety (migration 0009_safety): the open safety check and when the patient last got a
     # "we're holding for your coach" acknowledgement or the crisis menu (bot/coaching/held.py).
     safety_state: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # When an open safety check counts as unanswered (bot/coaching/safetycheck.py).
+    safety_check_due: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class ChannelIdentity(Base):

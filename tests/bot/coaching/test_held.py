@@ -113,3 +113,29 @@ async def test_grounding_and_breathing_stay_reachable_while_held(tandem: Tandem)
     await say(tandem, "breathe")
     sent = await outbound(tandem, patient_id, after=before)
     assert sent and "breath" in sent[0].lower()
+
+
+async def test_a_check_left_unanswered_goes_to_the_coach_not_silence(
+    tandem: Tandem, clock: FakeClock
+) -> None:
+    patient_id = await onboard(tandem)
+    await say(tandem, "i'm not suicidal, just so tired of everything")  # a concern
+    await say(tandem, "yes")  # safe right now; then silence on "thoughts of killing yourself?"
+    async with tandem.db.session() as session:
+        (esc,) = (await session.execute(select(Escalation))).scalars()
+        assert esc.priority == "high"
+    clock.advance(timedelta(minutes=29))
+    await tandem.coaching.tick()
+    before = await last_id(tandem)
+    clock.advance(timedelta(minutes=2))
+    await tandem.coaching.tick()
+    (sent,) = await outbound(tandem, patient_id, after=before)
+    assert sent.startswith("I haven't heard back from you") and RESOURCES_US in sent
+    async with tandem.db.session() as session:
+        (esc,) = (await session.execute(select(Escalation))).scalars()
+        patient = await session.get(Patient, patient_id)
+        assert esc.priority == "urgent" and esc.screening is not None
+        assert esc.screening["outcome"] == "unanswered"
+        assert patient is not None and patient.bot_paused and patient.safety_check_due is None
+    await tandem.coaching.tick()  # once only
+    assert len(await outbound(tandem, patient_id, after=before)) == 1
