@@ -43,8 +43,10 @@ FLASH = {
 PLAN_LABELS = {
     "warning_signs": "Warning signs",
     "coping": "Coping steps",
-    "people": "People and places",
+    "places": "People and places that distract",
+    "people": "People to ask for help",
     "professionals": "Professionals",
+    "environment": "Making the surroundings safe",
     "reasons": "Reasons to live",
 }
 
