@@ -37,6 +37,7 @@ async def serve(settings: Settings, host: str, port: int, *, migrate: bool = Tru
     site = web.TCPSite(runner, host, port)
     await site.start()
     await tandem.start_background()
+    await tandem.coaching.startup_check()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -150,6 +150,13 @@ class EscalationOut(BaseModel):
     acknowledged_at: datetime | None
     resolved_at: datetime | None
     outcome: str | None
+    safeguarding: bool = Field(description="a disclosure of abuse of a minor")
+    safeguarding_guidance: str | None = Field(
+        default=None, description="the program's reporting guidance, when safeguarding"
+    )
+    alerted: Literal["coach", "oncall", "nobody"] = Field(
+        description="who has been told: an available coach, only the on-call phone, or nobody"
+    )
 
 
 class EscalationList(BaseModel):

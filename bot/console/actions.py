@@ -24,10 +24,10 @@ def _back(patient_id: str, done: str, anchor: str = "") -> web.Response:
     return see_other(f"{PREFIX}/patients/{patient_id}?done={done}{anchor}")
 
 
-async def _check_patient(request: web.Request) -> str:
+async def _check_patient(request: web.Request, *, act: bool = True) -> str:
     tandem = tandem_of(request)
     async with tandem.db.session() as session:
-        patient = await visible_patient(session, request[COACH], request.match_info["id"])
+        patient = await visible_patient(session, request[COACH], request.match_info["id"], act=act)
         return patient.id
 
 
@@ -100,7 +100,7 @@ async def acknowledge(request: web.Request) -> web.Response:
 async def add_note(request: web.Request) -> web.Response:
     tandem = tandem_of(request)
     coach = request[COACH]
-    patient_id = await _check_patient(request)
+    patient_id = await _check_patient(request, act=False)  # reading the record allows notes
     form = Form(await request.post())
     body = form.text("note", "Note", max_len=MAX_NOTE)
     if form.errors:

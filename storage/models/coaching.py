@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, JSONType
@@ -102,6 +102,10 @@ class Escalation(Base):
     resolved_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(Text)
     repeats: Mapped[int] = mapped_column(Integer, default=0)
+    # Migration 0011_alerts. A disclosure of abuse of a minor: coaches see the reporting guidance.
+    safeguarding: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Who has been told so far (bot.coaching.escalations.alerted): coach, oncall or nobody.
+    alerted: Mapped[str] = mapped_column(String(8), default="nobody", server_default="nobody")
 
 
 class Takeover(Base):
