@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import schemas as s
 from bot.api.openapi import document
-from bot.coaching import accounts, escalations
+from bot.coaching import accounts, escalations, notes
 from bot.coaching.escalations import EscalationError
 from bot.coaching.service import NotFound
 from bot.coaching.takeover import TakeoverError
@@ -263,6 +263,30 @@ async def send_message(request: web.Request) -> web.Response:
     return _json(_message_out(message), 201)
 
 
+async def list_notes(request: web.Request) -> web.Response:
+    coach = request[COACH]
+    tandem = _tandem(request)
+    async with tandem.db.session() as session, session.begin():
+        patient = await _visible_patient(session, coach, _patient_id(request))
+        found = await notes.latest(session, patient.id, limit=200)
+        await accounts.record_view(session, coach, patient.id, "notes", tandem.clock.now())
+        out = [s.NoteOut.model_validate(n, from_attributes=True) for n in found]
+    return _json(s.NoteList(notes=out))
+
+
+async def add_note(request: web.Request) -> web.Response:
+    coach = request[COACH]
+    tandem = _tandem(request)
+    patient_id = _patient_id(request)
+    async with tandem.db.session() as session:
+        await _visible_patient(session, coach, patient_id)  # reading the record allows notes
+    body = await _body(request, s.NoteIn)
+    async with tandem.db.session() as session, session.begin():
+        note = await notes.add(session, patient_id, coach, body.text, tandem.clock.now())
+        out = s.NoteOut.model_validate(note, from_attributes=True)
+    return _json(out, 201)
+
+
 async def take_over(request: web.Request) -> web.Response:
     coach = request[COACH]
     tandem = _tandem(request)
@@ -370,6 +394,8 @@ def setup(app: web.Application, tandem: Tandem) -> None:
     r.add_get(PREFIX + "/patients/{id}", get_patient)
     r.add_get(PREFIX + "/patients/{id}/messages", list_messages)
     r.add_post(PREFIX + "/patients/{id}/messages", send_message)
+    r.add_get(PREFIX + "/patients/{id}/notes", list_notes)
+    r.add_post(PREFIX + "/patients/{id}/notes", add_note)
     r.add_post(PREFIX + "/patients/{id}/takeover", take_over)
     r.add_post(PREFIX + "/patients/{id}/release", release)
     from bot.api import schedule_routes  # it builds on this module's helpers

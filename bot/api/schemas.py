@@ -174,6 +174,29 @@ class CoachMessage(Strict):
         return value
 
 
+class NoteIn(Strict):
+    text: str = Field(min_length=1, max_length=4000)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class NoteOut(BaseModel):
+    id: int
+    patient_id: str
+    coach_id: str
+    body: str
+    created_at: datetime
+
+
+class NoteList(BaseModel):
+    notes: list[NoteOut] = Field(description="newest first")
+
+
 class Release(Strict):
     resume: Literal["flow", "menu"] = "flow"
     outcome: str = Field(default="", max_length=4000)

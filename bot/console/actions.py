@@ -6,17 +6,17 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.coaching import accounts, escalations
+from bot.coaching import accounts, escalations, notes
 from bot.console.forms import Form
 from bot.console.pages import patient_page, team_page, templates_page, visible_patient
 from bot.console.web import COACH, PREFIX, PageError, see_other, tandem_of
 from bot.scheduling import control
 from flows.timeofday import parse_time_of_day
 from storage import repo
-from storage.models import Coach, CoachNote, Escalation, MessageTemplate, Patient
+from storage.models import Coach, Escalation, MessageTemplate, Patient
 
 MAX_MESSAGE = 1600
-MAX_NOTE = 4000
+MAX_NOTE = notes.MAX_NOTE
 LOCALES = ("en", "es")
 
 
@@ -107,14 +107,8 @@ async def add_note(request: web.Request) -> web.Response:
         return await patient_page(
             request, patient_id, status=422, errors=form.errors, values={"note": body}
         )
-    now = tandem.clock.now()
     async with tandem.db.session() as session, session.begin():
-        note = CoachNote(patient_id=patient_id, coach_id=coach.id, body=body, created_at=now)
-        session.add(note)
-        await session.flush()
-        await repo.log(
-            session, now, "coach_note_added", patient_id, {"coach_id": coach.id, "id": note.id}
-        )
+        await notes.add(session, patient_id, coach, body, tandem.clock.now())
     return _back(patient_id, "note", "#notes")
 
 

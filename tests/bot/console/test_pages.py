@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.clock import FakeClock
+from bot.coaching import escalations
 from bot.service import Tandem
 from storage import repo
 from storage.models import CoachNote, Escalation, Event, Message, MessageTemplate, Patient
@@ -402,3 +403,28 @@ async def test_the_coach_who_took_a_pool_risk_case_keeps_the_record_after_hand_b
         ).scalars()
     assert denied == 3  # Lee twice, and the takeover Kim may no longer start
     assert {"record", "transcript"} <= {v["what"] for v in views if v["coach_id"] == staff.kim}
+
+
+async def test_safeguarding_flag_and_guidance_on_the_queue_and_the_patient_page(
+    client: Client, staff: Staff, tandem: Tandem
+) -> None:
+    tandem.settings.safeguarding_guidance = "Report to the county child-protection line."
+    dana = await _patient(tandem, "dana", staff.kim, "Dana")
+    eve = await _patient(tandem, "eve", staff.kim, "Eve")
+    async with tandem.db.session() as session, session.begin():
+        now = tandem.clock.now()
+        await escalations.open_escalation(
+            session, dana, "risk", "urgent", "child abuse: 'he hits me'", now, safeguarding=True
+        )
+        await escalations.open_escalation(session, eve, "human_request", "normal", "", now)
+    await login(client, "kim@example.org")
+    queue = await (await client.get("/console/")).text()
+    assert queue.count('class="badge safeguarding"') == 1
+    assert "Report to the county child-protection line." in queue
+    rows = await (await client.get("/console/queue/rows")).text()
+    assert "Report to the county child-protection line." in rows
+    page = await (await client.get(f"/console/patients/{dana}")).text()
+    assert 'id="safeguarding"' in page and "Report to the county child-protection line." in page
+    assert "he hits me" in page  # the detector's evidence, for the coach
+    other = await (await client.get(f"/console/patients/{eve}")).text()
+    assert "safeguarding" not in other
