@@ -166,18 +166,14 @@ def _merge_detail(old: str, new: str) -> str:
     return f"{old}; {new}"[:DETAIL_MAX] if old else new[:DETAIL_MAX]
 
 
-async def assignees(
-    session: AsyncSession, esc: Escalation, now: datetime | None = None
-) -> list[Coach]:
-    """Who an escalation alerts: the assigned coach when active and available; otherwise every
-    active, available account (the pool). With `now`, an escalation whose coach is away or
-    inactive moves to the pool, where those accounts can see and take it."""
+async def route(session: AsyncSession, esc: Escalation, now: datetime) -> list[Coach]:
+    """Who an escalation alerts: the assigned coach when active and available; otherwise it
+    moves to the pool (where everyone can see and take it) and alerts every active, available
+    account."""
     if esc.coach_id is not None:
         coach = await session.get(Coach, esc.coach_id)
         if coach is not None and coach.active and coach.available:
             return [coach]
-        if now is None:
-            return []
         await repo.log(
             session,
             now,
@@ -202,8 +198,8 @@ def _told(esc: Escalation, who: Alerted) -> None:
 
 
 async def _alert_first(session: AsyncSession, esc: Escalation, now: datetime) -> None:
-    """Alert the assignees; an urgent escalation no available coach hears about goes on call."""
-    coaches = await assignees(session, esc, now)
+    """Alert whoever `route` picks; an urgent one that reaches no available coach goes on call."""
+    coaches = await route(session, esc, now)
     body = text(
         "coach_alert",
         _policy.locale,
