@@ -13,8 +13,9 @@ Opted-out patients: their ordinary (priority 0) rows are cancelled visibly inste
 replies and opt-out confirmations (higher priority) still go.
 
 Staff alerts (`audience = "staff"`, bot/coaching/notify.py) are rows too, with no patient and no
-message: they are retried and throttled like the rest, kept in order per staff phone, and a final
-failure is logged and recorded (`staff_alert_failed`) without running the failure hooks.
+message: claimed oldest first and one at a time per staff phone, retried and throttled like the
+rest (a retrying alert does not hold up a newer one: alerts are independent), and a final failure
+is logged and recorded (`staff_alert_failed`) without running the failure hooks.
 """
 
 from __future__ import annotations
