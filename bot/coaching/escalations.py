@@ -117,9 +117,9 @@ async def open_escalation(
                 "safeguarding": existing.safeguarding,
             },
         )
-        publish_after_commit(session, _live("escalation_updated", existing, now, repeat=True))
         if raised or marked:
             await _alert_first(session, existing, now)
+        publish_after_commit(session, _live("escalation_updated", existing, now, repeat=True))
         return existing
     patient = await session.get(Patient, patient_id)
     if patient is None:
@@ -153,8 +153,8 @@ async def open_escalation(
             "safeguarding": safeguarding,
         },
     )
+    await _alert_first(session, esc, now)  # first: it may move the escalation to the pool
     publish_after_commit(session, _live("escalation_opened", esc, now))
-    await _alert_first(session, esc, now)
     return esc
 
 
