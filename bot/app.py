@@ -66,7 +66,16 @@ async def readyz(request: web.Request) -> web.Response:
         return json_error(503, f"database unreachable: {type(exc).__name__}")
     if pending:
         return json_error(503, f"migrations pending: {', '.join(sorted(pending))}")
-    return web.json_response({"status": "ready"})
+    # Nobody to hear an escalation is a warning, not unreadiness: the service itself works.
+    staff = await tandem.coaching.staffing()
+    return web.json_response(
+        {
+            "status": "ready",
+            "coaches": staff.coaches,
+            "oncall_phone": staff.oncall_phone,
+            "warnings": staff.warnings,
+        }
+    )
 
 
 def create_app(tandem: Tandem) -> web.Application:

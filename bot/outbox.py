@@ -11,6 +11,11 @@ Throttling: a channel may carry a `throttle` (bot.channels.throttle.Throttle); e
 it first, so the provider's rate per sender and per recipient is never exceeded by this process.
 Opted-out patients: their ordinary (priority 0) rows are cancelled visibly instead of sent; crisis
 replies and opt-out confirmations (higher priority) still go.
+
+Staff alerts (`audience = "staff"`, bot/coaching/notify.py) are rows too, with no patient and no
+message: claimed oldest first and one at a time per staff phone, retried and throttled like the
+rest (a retrying alert does not hold up a newer one: alerts are independent), and a final failure
+is logged and recorded (`staff_alert_failed`) without running the failure hooks.
 """
 
 from __future__ import annotations
@@ -176,9 +181,10 @@ class Dispatcher:
             seen: set[str] = set()
             claimed = []
             for row in rows:
-                if row.patient_id in seen:
+                key = row.patient_id or f"staff:{row.channel}:{row.address}"
+                if key in seen:
                     continue  # one in flight per patient keeps their messages in order
-                seen.add(row.patient_id)
+                seen.add(key)
                 row.status, row.claimed_at, row.attempts = "sending", now, row.attempts + 1
                 claimed.append(_outbound(row))
         return claimed
@@ -227,7 +233,7 @@ class Dispatcher:
                 .scalars()
                 .all()
             }
-            message_ids = [r.message_id for r in rows.values()]
+            message_ids = [r.message_id for r in rows.values() if r.message_id is not None]
             messages = {
                 m.id: m
                 for m in (await session.execute(select(Message).where(Message.id.in_(message_ids))))
@@ -237,8 +243,13 @@ class Dispatcher:
             refs: list[tuple[str, int, tuple[str, ...]]] = []
             for item, result in outcomes:
                 row = rows.get(item.outbox_id)
-                message = messages.get(row.message_id) if row else None
-                if row is None or message is None:
+                if row is None:
+                    continue
+                if row.message_id is None:  # a staff alert
+                    await self._staff_outcome(session, row, result, now)
+                    continue
+                message = messages.get(row.message_id)
+                if message is None:
                     continue
                 message.updated_at = now
                 if isinstance(result, SendResult):
@@ -271,8 +282,20 @@ class Dispatcher:
         )
         return parts
 
+    async def _staff_outcome(
+        self, session: Any, row: OutboxItem, result: SendResult | BaseException, now: Any
+    ) -> None:
+        """A staff alert's outcome: sent, retried later, or failed for good (logged, recorded)."""
+        if isinstance(result, SendResult):
+            row.status, row.sent_at, row.last_error = "sent", now, None
+            await repo.log(session, now, "staff_alert_sent", None, _sent_data(row, result))
+            return
+        error = result if isinstance(result, SendError) else SendError(repr(result))
+        if await self._failed(session, row, None, error, now):
+            log.error("staff_alert_failed", outbox_id=row.id, code=error.code)
+
     async def _failed(
-        self, session: Any, row: OutboxItem, message: Message, error: SendError, now: Any
+        self, session: Any, row: OutboxItem, message: Message | None, error: SendError, now: Any
     ) -> bool:
         """Record a failed attempt; True when it is final (permanent or past the horizon)."""
         row.last_error = error.reason[:2000]
@@ -282,7 +305,12 @@ class Dispatcher:
             delay = backoff_seconds(row.attempts, error.retry_after)
             row.next_attempt_at = now + timedelta(seconds=delay)
             return False
-        row.status = message.status = "failed"
+        row.status = "failed"
+        if message is None:
+            data = {"outbox_id": row.id, "code": error.code, "expired": expired}
+            await repo.log(session, now, "staff_alert_failed", None, data)
+            return True
+        message.status = "failed"
         message.error = error.reason[:2000]
         data = {
             "outbox_id": row.id,
@@ -297,12 +325,13 @@ class Dispatcher:
 def _outbound(row: OutboxItem) -> OutboundMessage:
     return OutboundMessage(
         outbox_id=row.id,
-        patient_id=row.patient_id,
+        patient_id=row.patient_id or "",
         channel=row.channel,
         address=row.address,
         text=row.body,
         choices=tuple(Choice(c["label"], c["value"]) for c in row.choices or []),
         urgent=row.priority > 0,
+        staff=row.patient_id is None,
     )
 
 

@@ -31,6 +31,7 @@ async def serve(settings: Settings, host: str, port: int, *, migrate: bool = Tru
     tandem = Tandem(settings)
     if migrate:
         await tandem.migrate()
+    await tandem.coaching.startup_check()  # before /readyz answers: no coaches, no on-call SMS
     app = create_app(tandem)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
     await runner.setup()

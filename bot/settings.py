@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from pathlib import Path
 from typing import Literal
 
+import phonenumbers
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,6 +20,13 @@ DEFAULT_SLA_MINUTES = {
     "disengaged": 2880,
     "undeliverable": 1440,
 }
+# Shown to coaches on escalations marked safeguarding (a disclosure of abuse of a minor).
+DEFAULT_SAFEGUARDING_GUIDANCE = (
+    "Safeguarding concern: a child may be at risk of abuse. Follow your local child-protection "
+    "reporting procedure now and tell your supervisor today. If the child is in immediate "
+    "danger, call the emergency services. Record what the patient said and what you did."
+)
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 class Settings(BaseSettings):
@@ -40,6 +49,9 @@ class Settings(BaseSettings):
     sla_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_SLA_MINUTES))
     takeover_remind_minutes: int = 60
     session_idle_minutes: int = 15
+    # Texted (SMS, through the outbox) about urgent escalations no available coach could take.
+    oncall_phone: str = ""
+    safeguarding_guidance: str = DEFAULT_SAFEGUARDING_GUIDANCE
     # Scheduling: no scheduled non-urgent message from QUIET_HOURS_START to QUIET_HOURS_END
     # patient-local; fires missed while down go out within the grace window, else are skipped.
     quiet_hours_start: str = "21:00"
@@ -115,6 +127,32 @@ class Settings(BaseSettings):
         if any(minutes < 1 for minutes in merged.values()):
             raise ValueError("every SLA must be at least 1 minute")
         return merged
+
+    @field_validator("oncall_phone")
+    @classmethod
+    def _oncall_phone(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return ""
+        if not _E164.match(value):
+            raise ValueError("must be an E.164 phone number such as +14155550123")
+        try:
+            number = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException as exc:
+            raise ValueError("must be an E.164 phone number such as +14155550123") from exc
+        if not phonenumbers.is_valid_number(number):
+            raise ValueError(f"not a valid phone number: {value}")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    @field_validator("safeguarding_guidance")
+    @classmethod
+    def _guidance(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty (unset it for the default guidance)")
+        if len(value) > 2000:
+            raise ValueError("must be at most 2000 characters")
+        return value
 
     @field_validator("takeover_remind_minutes", "session_idle_minutes")
     @classmethod

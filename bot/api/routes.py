@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import schemas as s
 from bot.api.openapi import document
-from bot.coaching import accounts, escalations
+from bot.coaching import accounts, escalations, notes
 from bot.coaching.escalations import EscalationError
 from bot.coaching.service import NotFound
 from bot.coaching.takeover import TakeoverError
@@ -87,12 +87,18 @@ def _patient_id(request: web.Request) -> str:
     return value
 
 
-async def _visible_patient(session: AsyncSession, coach: Coach, patient_id: str) -> Patient:
+async def _visible_patient(
+    session: AsyncSession, coach: Coach, patient_id: str, *, act: bool = False
+) -> Patient:
+    """The patient, or 404 / 403. `act`: the coach must be allowed to act (take over, write,
+    hand back, change the schedule), not only to read the record."""
     patient = await session.get(Patient, patient_id)
     if patient is None:
         raise ApiError(404, "no patient with that id")
     if not await accounts.may_see_patient(session, coach, patient):
         raise ApiError(403, "this patient is not in your caseload")
+    if act and not await accounts.may_act_for_patient(session, coach, patient):
+        raise ApiError(403, "you can read this patient's record and notes but not act for them")
     return patient
 
 
@@ -132,8 +138,11 @@ def _message_out(message: Message) -> s.MessageOut:
     )
 
 
-def _escalation_out(esc: Escalation) -> s.EscalationOut:
-    return s.EscalationOut.model_validate(esc, from_attributes=True)
+def _escalation_out(esc: Escalation, guidance: str) -> s.EscalationOut:
+    out = s.EscalationOut.model_validate(esc, from_attributes=True)
+    if esc.safeguarding:
+        out.safeguarding_guidance = guidance
+    return out
 
 
 def _takeover_out(takeover: Takeover) -> s.TakeoverOut:
@@ -248,10 +257,34 @@ async def send_message(request: web.Request) -> web.Response:
     tandem = _tandem(request)
     patient_id = _patient_id(request)
     async with tandem.db.session() as session:
-        await _visible_patient(session, coach, patient_id)
+        await _visible_patient(session, coach, patient_id, act=True)
     body = await _body(request, s.CoachMessage)
     message = await tandem.coaching.coach_message(patient_id, coach, body.text)
     return _json(_message_out(message), 201)
+
+
+async def list_notes(request: web.Request) -> web.Response:
+    coach = request[COACH]
+    tandem = _tandem(request)
+    async with tandem.db.session() as session, session.begin():
+        patient = await _visible_patient(session, coach, _patient_id(request))
+        found = await notes.latest(session, patient.id, limit=200)
+        await accounts.record_view(session, coach, patient.id, "notes", tandem.clock.now())
+        out = [s.NoteOut.model_validate(n, from_attributes=True) for n in found]
+    return _json(s.NoteList(notes=out))
+
+
+async def add_note(request: web.Request) -> web.Response:
+    coach = request[COACH]
+    tandem = _tandem(request)
+    patient_id = _patient_id(request)
+    async with tandem.db.session() as session:
+        await _visible_patient(session, coach, patient_id)  # reading the record allows notes
+    body = await _body(request, s.NoteIn)
+    async with tandem.db.session() as session, session.begin():
+        note = await notes.add(session, patient_id, coach, body.text, tandem.clock.now())
+        out = s.NoteOut.model_validate(note, from_attributes=True)
+    return _json(out, 201)
 
 
 async def take_over(request: web.Request) -> web.Response:
@@ -259,7 +292,7 @@ async def take_over(request: web.Request) -> web.Response:
     tandem = _tandem(request)
     patient_id = _patient_id(request)
     async with tandem.db.session() as session:
-        await _visible_patient(session, coach, patient_id)
+        await _visible_patient(session, coach, patient_id, act=True)
     return _json(_takeover_out(await tandem.coaching.take_over(patient_id, coach)))
 
 
@@ -268,7 +301,7 @@ async def release(request: web.Request) -> web.Response:
     tandem = _tandem(request)
     patient_id = _patient_id(request)
     async with tandem.db.session() as session:
-        await _visible_patient(session, coach, patient_id)
+        await _visible_patient(session, coach, patient_id, act=True)
     body = await _body(request, s.Release, optional=True)
     result = await tandem.coaching.release(
         patient_id, coach, resume=body.resume, outcome=body.outcome
@@ -290,7 +323,8 @@ async def list_escalations(request: web.Request) -> web.Response:
     async with tandem.db.session() as session:
         rows = await session.execute(query.order_by(Escalation.due_at, Escalation.id).limit(500))
         found = sorted(rows.scalars(), key=lambda e: (escalations.PRIORITIES[e.priority], e.due_at))
-    return _json(s.EscalationList(escalations=[_escalation_out(e) for e in found]))
+    guidance = tandem.settings.safeguarding_guidance
+    return _json(s.EscalationList(escalations=[_escalation_out(e, guidance) for e in found]))
 
 
 async def acknowledge(request: web.Request) -> web.Response:
@@ -305,7 +339,8 @@ async def acknowledge(request: web.Request) -> web.Response:
             raise ApiError(404, "no escalation with that id")
         if not accounts.sees_all(coach) and esc.coach_id not in (None, coach.id):
             raise ApiError(403, "this escalation belongs to another coach")
-    return _json(_escalation_out(await tandem.coaching.acknowledge(int(raw), coach)))
+    esc = await tandem.coaching.acknowledge(int(raw), coach)
+    return _json(_escalation_out(esc, tandem.settings.safeguarding_guidance))
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -359,6 +394,8 @@ def setup(app: web.Application, tandem: Tandem) -> None:
     r.add_get(PREFIX + "/patients/{id}", get_patient)
     r.add_get(PREFIX + "/patients/{id}/messages", list_messages)
     r.add_post(PREFIX + "/patients/{id}/messages", send_message)
+    r.add_get(PREFIX + "/patients/{id}/notes", list_notes)
+    r.add_post(PREFIX + "/patients/{id}/notes", add_note)
     r.add_post(PREFIX + "/patients/{id}/takeover", take_over)
     r.add_post(PREFIX + "/patients/{id}/release", release)
     from bot.api import schedule_routes  # it builds on this module's helpers

@@ -40,7 +40,7 @@ async def _schedule_out(session: AsyncSession, patient: Patient) -> s.ScheduleOu
 async def _visible(request: web.Request) -> None:
     """403/404 before the body is looked at, as the other routes do."""
     async with _tandem(request).db.session() as session:
-        await visible_patient(session, request[COACH], _patient_id(request))
+        await visible_patient(session, request[COACH], _patient_id(request), act=True)
 
 
 async def _change(request: web.Request, apply: Change) -> web.Response:

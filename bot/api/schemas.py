@@ -150,6 +150,13 @@ class EscalationOut(BaseModel):
     acknowledged_at: datetime | None
     resolved_at: datetime | None
     outcome: str | None
+    safeguarding: bool = Field(description="a disclosure of abuse of a minor")
+    safeguarding_guidance: str | None = Field(
+        default=None, description="the program's reporting guidance, when safeguarding"
+    )
+    alerted: Literal["coach", "oncall", "nobody"] = Field(
+        description="who has been told: an available coach, only the on-call phone, or nobody"
+    )
 
 
 class EscalationList(BaseModel):
@@ -165,6 +172,29 @@ class CoachMessage(Strict):
         if not value.strip():
             raise ValueError("must not be blank")
         return value
+
+
+class NoteIn(Strict):
+    text: str = Field(min_length=1, max_length=4000)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class NoteOut(BaseModel):
+    id: int
+    patient_id: str
+    coach_id: str
+    body: str
+    created_at: datetime
+
+
+class NoteList(BaseModel):
+    notes: list[NoteOut] = Field(description="newest first")
 
 
 class Release(Strict):

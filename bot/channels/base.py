@@ -53,6 +53,8 @@ class OutboundMessage:
     text: str
     choices: tuple[Choice, ...] = ()
     urgent: bool = False
+    # An alert to a coach's or the on-call phone (no patient): failure hooks never see it.
+    staff: bool = False
 
     @property
     def idempotency_key(self) -> str:

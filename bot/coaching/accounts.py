@@ -14,7 +14,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
-from storage.models import ApiToken, Coach, CoachSession, Escalation, LoginAttempt, Patient
+from storage.models import (
+    ApiToken,
+    Coach,
+    CoachSession,
+    Escalation,
+    LoginAttempt,
+    Patient,
+    Takeover,
+)
 
 ROLES = ("coach", "supervisor", "admin")
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -187,13 +195,13 @@ def sees_all(coach: Coach) -> bool:
     return coach.role in ("supervisor", "admin")
 
 
-async def may_see_patient(session: AsyncSession, coach: Coach, patient: Patient) -> bool:
-    """Supervisors and admins see everyone; a coach their caseload and pool escalations."""
+async def may_act_for_patient(session: AsyncSession, coach: Coach, patient: Patient) -> bool:
+    """Take over, write, hand back, change the schedule: supervisors and admins for everyone; a
+    coach for their caseload, patients with an unresolved escalation in the pool or assigned to
+    them, and a conversation they hold."""
     if sees_all(coach) or patient.coach_id == coach.id:
         return True
-    if patient.coach_id is not None:
-        return False
-    pool = await session.scalar(
+    pending = await session.scalar(
         select(func.count())
         .select_from(Escalation)
         .where(
@@ -202,7 +210,47 @@ async def may_see_patient(session: AsyncSession, coach: Coach, patient: Patient)
             Escalation.status != "resolved",
         )
     )
-    return bool(pool)
+    if pending:
+        return True
+    holding = await session.scalar(
+        select(func.count())
+        .select_from(Takeover)
+        .where(
+            Takeover.patient_id == patient.id,
+            Takeover.coach_id == coach.id,
+            Takeover.ended_at.is_(None),
+        )
+    )
+    return bool(holding)
+
+
+async def handled(session: AsyncSession, coach: Coach, patient_id: str) -> bool:
+    """The coach acknowledged, resolved or took over an escalation or conversation of this
+    patient at some point (they keep read access after handing back)."""
+    escalation = await session.scalar(
+        select(func.count())
+        .select_from(Escalation)
+        .where(
+            Escalation.patient_id == patient_id,
+            or_(Escalation.acknowledged_by == coach.id, Escalation.resolved_by == coach.id),
+        )
+    )
+    if escalation:
+        return True
+    took_over = await session.scalar(
+        select(func.count())
+        .select_from(Takeover)
+        .where(Takeover.patient_id == patient_id, Takeover.coach_id == coach.id)
+    )
+    return bool(took_over)
+
+
+async def may_see_patient(session: AsyncSession, coach: Coach, patient: Patient) -> bool:
+    """Read the record (transcript, notes) and add notes: whoever may act for the patient, and a
+    coach who handled one of their escalations or conversations, also after hand-back."""
+    if await may_act_for_patient(session, coach, patient):
+        return True
+    return await handled(session, coach, patient.id)
 
 
 async def record_view(

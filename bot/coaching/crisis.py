@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
 
 import phonenumbers
 import structlog
@@ -18,6 +17,7 @@ from sqlalchemy import select
 
 from bot.actions import Turn
 from bot.coaching import escalations, safetystate
+from bot.coaching.escalations import Alerted
 from bot.coaching.texts import text
 from flows.safety import CrisisResources, RiskAssessment, crisis_resources
 from storage.models import Escalation, SafetyPlan
@@ -34,7 +34,6 @@ PLAN_SECTIONS = (
     "environment",
     "reasons",
 )
-Told = Literal["coach", "oncall", "nobody"]
 # Resources are sent again on a new disclosure unless they went out this recently.
 RESOURCES_REPEAT_AFTER = timedelta(minutes=30)
 
@@ -82,15 +81,13 @@ async def plan_text(turn: Turn) -> str | None:
     return "\n".join(lines)
 
 
-async def told(turn: Turn, esc: Escalation | None) -> Told:
+async def told(turn: Turn, esc: Escalation | None) -> Alerted:
     """Who was actually alerted about `esc`: never claim more than happened."""
-    if esc is None:
-        return "nobody"
-    return "coach" if await escalations.assignees(turn.session, esc) else "nobody"
+    return "nobody" if esc is None else await escalations.alerted(turn.session, esc)
 
 
-def told_sentence(who: Told, locale: str) -> str:
-    return text(f"told_{who}", locale)
+def told_sentence(who: Alerted, locale: str) -> str:
+    return escalations.told_text(who, locale)
 
 
 def categories(result: RiskAssessment) -> list[str]:
@@ -143,7 +140,13 @@ async def escalate(
     try:
         async with turn.session.begin_nested():
             return await escalations.open_escalation(
-                turn.session, turn.patient.id, "risk", priority, detail, turn.now
+                turn.session,
+                turn.patient.id,
+                "risk",
+                priority,
+                detail,
+                turn.now,
+                safeguarding=safeguarding,
             )
     except Exception:
         log.exception("escalation_failed", patient=turn.patient.id)

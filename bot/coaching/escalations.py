@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Literal, cast
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,13 @@ from storage.models import Coach, Escalation, Patient
 REASONS = ("risk", "human_request", "disengaged", "worsening", "undeliverable")
 PRIORITIES = {"urgent": 0, "high": 1, "normal": 2}  # lower is more pressing
 OPEN_STATUSES = ("open", "acknowledged")
+DETAIL_MAX = 4000
+
+# Who has been told about an escalation: "coach" (at least one active, available account: the
+# console's queue and live feed count, a phone text too), "oncall" (only the on-call phone was
+# texted), "nobody".
+Alerted = Literal["coach", "oncall", "nobody"]
+_TOLD_RANK = {"nobody": 0, "oncall": 1, "coach": 2}
 
 
 class EscalationError(Exception):
@@ -62,11 +70,15 @@ async def open_escalation(
     priority: str,
     detail: str,
     now: datetime,
+    *,
+    safeguarding: bool = False,
 ) -> Escalation:
     """Open an escalation, or fold into the patient's unresolved one for the same reason.
 
-    Folding raises the priority if the new one is more pressing (with the matching SLA) and counts
-    the repeat, so a patient writing five times in crisis gives one queue entry, not five.
+    Folding raises the priority if the new one is more pressing (with the matching SLA), adds new
+    `detail` (the detector's evidence) and the safeguarding mark, and counts the repeat, so a
+    patient writing five times in crisis gives one queue entry, not five. Who was alerted:
+    `alerted(session, esc)`.
     """
     if priority not in PRIORITIES:
         raise ValueError(f"unknown priority {priority!r}")
@@ -90,16 +102,24 @@ async def open_escalation(
             existing.due_at = min(existing.due_at, _policy.due(reason, priority, now))
             if existing.status == "acknowledged":
                 existing.status = "open"  # more pressing now: needs a fresh acknowledgement
+        marked = safeguarding and not existing.safeguarding
+        existing.safeguarding = existing.safeguarding or safeguarding
+        existing.detail = _merge_detail(existing.detail, detail)
         await repo.log(
             session,
             now,
             "escalation_repeated",
             patient_id,
-            {"escalation_id": existing.id, "priority": existing.priority, "raised": raised},
+            {
+                "escalation_id": existing.id,
+                "priority": existing.priority,
+                "raised": raised,
+                "safeguarding": existing.safeguarding,
+            },
         )
+        if raised or marked:
+            await _alert_first(session, existing, now)
         publish_after_commit(session, _live("escalation_updated", existing, now, repeat=True))
-        if raised:
-            await _alert_assignees(session, existing, now)
         return existing
     patient = await session.get(Patient, patient_id)
     if patient is None:
@@ -108,12 +128,14 @@ async def open_escalation(
         patient_id=patient_id,
         reason=reason,
         priority=priority,
-        detail=detail[:2000],
+        detail=detail[:DETAIL_MAX],
         status="open",
         coach_id=patient.coach_id,
         created_at=now,
         due_at=_policy.due(reason, priority, now),
         repeats=0,
+        safeguarding=safeguarding,
+        alerted="nobody",
     )
     session.add(esc)
     await session.flush()
@@ -128,35 +150,66 @@ async def open_escalation(
             "priority": priority,
             "coach_id": esc.coach_id,
             "due_at": esc.due_at.isoformat(),
+            "safeguarding": safeguarding,
         },
     )
+    await _alert_first(session, esc, now)  # first: it may move the escalation to the pool
     publish_after_commit(session, _live("escalation_opened", esc, now))
-    await _alert_assignees(session, esc, now)
     return esc
 
 
-async def assignees(session: AsyncSession, esc: Escalation) -> list[Coach]:
-    """The assigned coach, or every active coach in the pool when nobody is assigned."""
+def _merge_detail(old: str, new: str) -> str:
+    """Keep every distinct piece of evidence a repeat brings, within the column's budget."""
+    new = new.strip()
+    if not new or new in old:
+        return old
+    return f"{old}; {new}"[:DETAIL_MAX] if old else new[:DETAIL_MAX]
+
+
+async def route(session: AsyncSession, esc: Escalation, now: datetime) -> list[Coach]:
+    """Who an escalation alerts: the assigned coach when active and available; otherwise it
+    moves to the pool (where everyone can see and take it) and alerts every active, available
+    account."""
     if esc.coach_id is not None:
         coach = await session.get(Coach, esc.coach_id)
-        if coach is not None and coach.active:
+        if coach is not None and coach.active and coach.available:
             return [coach]
+        await repo.log(
+            session,
+            now,
+            "escalation_to_pool",
+            esc.patient_id,
+            {"escalation_id": esc.id, "coach_id": esc.coach_id},
+        )
+        esc.coach_id = None
     rows = await session.execute(
         select(Coach).where(Coach.active.is_(True), Coach.available.is_(True)).order_by(Coach.id)
     )
     return list(rows.scalars())
 
 
-async def _alert_assignees(session: AsyncSession, esc: Escalation, now: datetime) -> None:
+def _reason_label(esc: Escalation) -> str:
+    return f"{esc.reason}, safeguarding" if esc.safeguarding else esc.reason
+
+
+def _told(esc: Escalation, who: Alerted) -> None:
+    if _TOLD_RANK[who] > _TOLD_RANK.get(esc.alerted, 0):
+        esc.alerted = who
+
+
+async def _alert_first(session: AsyncSession, esc: Escalation, now: datetime) -> None:
+    """Alert whoever `route` picks; an urgent one that reaches no available coach goes on call."""
+    coaches = await route(session, esc, now)
     body = text(
         "coach_alert",
         _policy.locale,
         program=_policy.program,
         priority=esc.priority,
-        reason=esc.reason,
+        reason=_reason_label(esc),
         patient=esc.patient_id[:8],
+        link=notify.console_link(esc.patient_id),
     )
-    for coach in await assignees(session, esc):
+    for coach in coaches:
         await notify.alert(
             session,
             coach,
@@ -166,6 +219,44 @@ async def _alert_assignees(session: AsyncSession, esc: Escalation, now: datetime
             why="escalation_opened",
             at=now,
         )
+        _told(esc, "coach")
+    if not coaches and esc.priority == "urgent":
+        await _oncall(session, esc, "no_coach_available", now)
+
+
+async def _oncall(session: AsyncSession, esc: Escalation, why: str, now: datetime) -> None:
+    # A lock screen shows this: program, priority, reason and a link; never the patient's words.
+    body = text(
+        "oncall_alert",
+        _policy.locale,
+        program=_policy.program,
+        priority=esc.priority,
+        reason=_reason_label(esc),
+        link=notify.console_link(esc.patient_id),
+    )
+    if await notify.alert_oncall(
+        session, body, patient_id=esc.patient_id, escalation_id=esc.id, why=why, at=now
+    ):
+        _told(esc, "oncall")
+
+
+async def alerted(session: AsyncSession, esc: Escalation) -> Alerted:
+    """Who has been told about `esc` so far: "coach" (an active, available coach account, on the
+    console and on their phone if set up), "oncall" (only the on-call phone was texted) or
+    "nobody". Call it after `open_escalation` to tell the patient the truth."""
+    await session.flush()
+    return who_was_told(esc)
+
+
+def who_was_told(esc: Escalation) -> Alerted:
+    """The same answer as `alerted`, without a database round trip (for wording a message)."""
+    return cast(Alerted, esc.alerted if esc.alerted in _TOLD_RANK else "nobody")
+
+
+def told_text(who: Alerted, locale: str) -> str:
+    """A short, truthful sentence for the patient saying who has been told (texts
+    `alerted_coach`, `alerted_oncall`, `alerted_nobody` in bot/coaching/content)."""
+    return text(f"alerted_{who}", locale)
 
 
 async def backups(session: AsyncSession, esc: Escalation) -> list[Coach]:
@@ -186,6 +277,8 @@ async def backups(session: AsyncSession, esc: Escalation) -> list[Coach]:
 
 
 async def notify_backups(session: AsyncSession, esc: Escalation, now: datetime) -> None:
+    """An escalation nobody acknowledged in time: tell the backups (`backups`); an urgent one
+    with no backup at all goes to the on-call phone."""
     esc.backup_notified_at = now
     body = text(
         "coach_backup_alert",
@@ -193,8 +286,9 @@ async def notify_backups(session: AsyncSession, esc: Escalation, now: datetime) 
         program=_policy.program,
         escalation=esc.id,
         priority=esc.priority,
-        reason=esc.reason,
+        reason=_reason_label(esc),
         patient=esc.patient_id[:8],
+        link=notify.console_link(esc.patient_id),
     )
     notified = []
     for coach in await backups(session, esc):
@@ -208,6 +302,10 @@ async def notify_backups(session: AsyncSession, esc: Escalation, now: datetime) 
             why="sla_missed",
             at=now,
         )
+        if coach.available:
+            _told(esc, "coach")
+    if not notified and esc.priority == "urgent":
+        await _oncall(session, esc, "sla_missed", now)
     await repo.log(
         session,
         now,

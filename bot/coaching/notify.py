@@ -1,66 +1,94 @@
-"""Alerts to coaches: the console hears every escalation over the live bus; a coach who set up a
-phone also gets a text there (SMS or Telegram), sent after the commit through Tandem's channels.
+"""Alerts to staff. The console hears every escalation over the live bus; a coach who set up a
+phone, and the on-call phone (`TANDEM_ONCALL_PHONE`), also get a text.
 
-Each alert is written to the event log first (`coach_notified`), so the audit trail says who was
-told what and when even if the text itself then fails.
+Texts are staff rows in the durable outbox (`outbox.audience = "staff"`): queued in the caller's
+transaction, then sent by the dispatcher with its retries, backoff and throttles. They carry no
+patient and no message row, so they never show in a transcript, the console or the API, never
+wait behind (or hold up) a patient's messages, are never cancelled by a patient's opt-out, and a
+final failure is logged and recorded (`staff_alert_failed`) instead of opening an escalation.
+
+Every alert is written to the event log (`coach_notified`, `oncall_notified`), so the audit trail
+says who was told what and when.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Channel, OutboundMessage, SendError
 from bot.coaching.events import after_commit
-from storage.models import Coach, Event
+from storage import repo
+from storage.models import Coach, OutboxItem
 
 log = structlog.get_logger("tandem.coaching.notify")
 
-
-class Notifier:
-    """Sends coach alerts on the configured channels; tasks are kept so tests can await them."""
-
-    def __init__(self, channels: Mapping[str, Channel], program: str, locale: str) -> None:
-        self.channels = channels
-        self.program = program
-        self.locale = locale
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def _send(self, message: OutboundMessage) -> None:
-        channel = self.channels.get(message.channel)
-        if channel is None:
-            log.warning("coach_alert_no_channel", channel=message.channel)
-            return
-        try:
-            await channel.send(message)
-        except SendError as exc:
-            log.warning("coach_alert_failed", reason=exc.reason[:200])
-
-    def spawn(self, message: OutboundMessage) -> None:
-        task = asyncio.get_running_loop().create_task(self._send(message))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def flush(self) -> None:
-        """Wait for alerts in flight (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+STAFF = "staff"
+# Staff alerts are as pressing as a crisis reply (bot.actions.URGENT_PRIORITY).
+STAFF_PRIORITY = 10
+ONCALL_CHANNEL = "sms"
 
 
-_notifier: Notifier | None = None
+@dataclass
+class Alerts:
+    """Where this process can send staff alerts. `channels` is the dispatcher's own mapping (the
+    channels that are configured); `wake` nudges the dispatcher after a commit."""
+
+    channels: Mapping[str, object]
+    oncall_phone: str = ""
+    public_url: str = ""
+    wake: Callable[[], None] | None = None
+
+    def can_text_oncall(self) -> bool:
+        return bool(self.oncall_phone) and ONCALL_CHANNEL in self.channels
 
 
-def configure(notifier: Notifier | None) -> None:
-    global _notifier
-    _notifier = notifier
+_alerts = Alerts(channels={})
 
 
-def current() -> Notifier | None:
-    return _notifier
+def configure(alerts: Alerts) -> None:
+    global _alerts
+    _alerts = alerts
+
+
+def current() -> Alerts:
+    return _alerts
+
+
+def console_link(patient_id: str) -> str:
+    """The patient's page in the coach console (what alerts point to: never the patient's words)."""
+    return f"{_alerts.public_url}/console/patients/{patient_id}"
+
+
+async def queue_staff_text(
+    session: AsyncSession, channel: str, address: str, body: str, now: datetime
+) -> OutboxItem | None:
+    """Queue a text to a staff phone in the caller's transaction; None if `channel` is off."""
+    if channel not in _alerts.channels:
+        return None
+    item = OutboxItem(
+        audience=STAFF,
+        patient_id=None,
+        message_id=None,
+        channel=channel,
+        address=address,
+        body=body,
+        choices=[],
+        priority=STAFF_PRIORITY,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(item)
+    await session.flush()
+    wake = _alerts.wake
+    if wake is not None:
+        after_commit(session, wake)
+    return item
 
 
 async def alert(
@@ -73,26 +101,51 @@ async def alert(
     why: str,
     at: datetime,
 ) -> None:
-    """Log an alert to `coach` and, after commit, text it to their phone if they set one up."""
-    via = coach.notify_channel if coach.notify_channel and coach.notify_address else "console"
-    row = Event(
-        at=at,
-        kind="coach_notified",
-        patient_id=patient_id,
-        data={"coach_id": coach.id, "escalation_id": escalation_id, "why": why, "via": via},
+    """Log an alert to `coach` and queue a text to their phone if they set one up."""
+    item = None
+    if coach.notify_channel and coach.notify_address:
+        item = await queue_staff_text(session, coach.notify_channel, coach.notify_address, body, at)
+        if item is None:
+            log.warning("coach_alert_no_channel", channel=coach.notify_channel, coach=coach.id)
+    data: dict[str, object] = {
+        "coach_id": coach.id,
+        "escalation_id": escalation_id,
+        "why": why,
+        "via": coach.notify_channel if item is not None else "console",
+    }
+    if item is not None:
+        data["outbox_id"] = item.id
+    await repo.log(session, at, "coach_notified", patient_id, data)
+
+
+async def alert_oncall(
+    session: AsyncSession,
+    body: str,
+    *,
+    patient_id: str,
+    escalation_id: int,
+    why: str,
+    at: datetime,
+) -> bool:
+    """Queue a text to the on-call phone; False (and recorded) when none can be sent."""
+    if not _alerts.oncall_phone:
+        return False
+    item = await queue_staff_text(session, ONCALL_CHANNEL, _alerts.oncall_phone, body, at)
+    if item is None:
+        # Start-up already logged that the SMS channel is off; record each alert that could not go.
+        await repo.log(
+            session,
+            at,
+            "oncall_not_notified",
+            patient_id,
+            {"escalation_id": escalation_id, "why": why, "reason": "no SMS channel"},
+        )
+        return False
+    await repo.log(
+        session,
+        at,
+        "oncall_notified",
+        patient_id,
+        {"escalation_id": escalation_id, "why": why, "outbox_id": item.id},
     )
-    session.add(row)
-    await session.flush()
-    notifier = _notifier
-    if via == "console" or notifier is None:
-        return
-    # Negative ids keep coach alerts apart from outbox rows in channels' idempotency keys.
-    message = OutboundMessage(
-        outbox_id=-row.id,
-        patient_id=patient_id,
-        channel=str(coach.notify_channel),
-        address=str(coach.notify_address),
-        text=body,
-        urgent=True,
-    )
-    after_commit(session, lambda: notifier.spawn(message))
+    return True

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.actions import Turn
 from bot.channels.base import OutboundMessage, SendError
-from bot.coaching import crisis, escalations, notify, safetycheck, takeover
+from bot.coaching import crisis, escalations, notify, safetycheck, staffing, takeover
 from bot.coaching.crisis import PLAN_SECTIONS
 from bot.coaching.safety import SafetyLayer
 from bot.pipeline import ORDER_SAFETY, ORDER_TAKEOVER
@@ -34,8 +34,12 @@ class Coaching:
         self.tandem = tandem
         settings = tandem.settings
         self.safety = SafetyLayer()
-        self.notifier = notify.Notifier(
-            tandem.dispatcher.channels, settings.program_name, settings.default_locale
+        # Staff alerts queue in the outbox; the dispatcher's channels say what can be sent.
+        self.alerts = notify.Alerts(
+            channels=tandem.dispatcher.channels,
+            oncall_phone=settings.oncall_phone,
+            public_url=settings.public_url,
+            wake=tandem.dispatcher.wake,
         )
         self.policy = escalations.Policy(settings.sla_minutes, settings.program_name)
         self.policy.locale = settings.default_locale
@@ -43,7 +47,7 @@ class Coaching:
     def install(self) -> None:
         """Register the interceptors, the Escalate handler and the undeliverable hook."""
         tandem = self.tandem
-        notify.configure(self.notifier)
+        notify.configure(self.alerts)
         escalations.configure(self.policy)
         crisis.configure(tandem.settings.crisis_resources_file)
         tandem.pipeline.add_interceptor(self.safety.intercept, ORDER_SAFETY)
@@ -77,8 +81,8 @@ class Coaching:
             await crisis.save_plan_section(turn, section, str(action.value))
 
     async def on_undeliverable(self, item: OutboundMessage, error: SendError) -> None:
-        if item.outbox_id < 0 or (error.opted_out and not item.urgent):
-            return  # coach alerts, and opt-outs the channel layer already records
+        if item.staff or (error.opted_out and not item.urgent):
+            return  # staff alerts never come here; opt-outs the channel layer already records
         now = self.tandem.clock.now()
         detail = f"outbox {item.outbox_id}: {error.code or ''} {error.reason}".strip()
         async with self.tandem.db.session() as session, session.begin():
@@ -136,6 +140,18 @@ class Coaching:
                 log.exception("safety_check_expiry_failed", patient=patient_id)
         if due:
             self.tandem.dispatcher.wake()
+
+    async def staffing(self) -> staffing.Staffing:
+        """Coach accounts and the on-call phone (GET /readyz, start-up)."""
+        async with self.tandem.db.session() as session:
+            return await staffing.staffing(session, self.alerts)
+
+    async def startup_check(self) -> None:
+        """Warn once at start-up when escalations would reach nobody."""
+        try:
+            staffing.log_startup(await self.staffing())
+        except Exception:
+            log.exception("startup_check_failed")
 
     # --- units of work for the API and the console --------------------------------------------
 

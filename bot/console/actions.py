@@ -6,17 +6,17 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.coaching import accounts, escalations
+from bot.coaching import accounts, escalations, notes
 from bot.console.forms import Form
 from bot.console.pages import patient_page, team_page, templates_page, visible_patient
 from bot.console.web import COACH, PREFIX, PageError, see_other, tandem_of
 from bot.scheduling import control
 from flows.timeofday import parse_time_of_day
 from storage import repo
-from storage.models import Coach, CoachNote, Escalation, MessageTemplate, Patient
+from storage.models import Coach, Escalation, MessageTemplate, Patient
 
 MAX_MESSAGE = 1600
-MAX_NOTE = 4000
+MAX_NOTE = notes.MAX_NOTE
 LOCALES = ("en", "es")
 
 
@@ -24,10 +24,10 @@ def _back(patient_id: str, done: str, anchor: str = "") -> web.Response:
     return see_other(f"{PREFIX}/patients/{patient_id}?done={done}{anchor}")
 
 
-async def _check_patient(request: web.Request) -> str:
+async def _check_patient(request: web.Request, *, act: bool = True) -> str:
     tandem = tandem_of(request)
     async with tandem.db.session() as session:
-        patient = await visible_patient(session, request[COACH], request.match_info["id"])
+        patient = await visible_patient(session, request[COACH], request.match_info["id"], act=act)
         return patient.id
 
 
@@ -100,21 +100,15 @@ async def acknowledge(request: web.Request) -> web.Response:
 async def add_note(request: web.Request) -> web.Response:
     tandem = tandem_of(request)
     coach = request[COACH]
-    patient_id = await _check_patient(request)
+    patient_id = await _check_patient(request, act=False)  # reading the record allows notes
     form = Form(await request.post())
     body = form.text("note", "Note", max_len=MAX_NOTE)
     if form.errors:
         return await patient_page(
             request, patient_id, status=422, errors=form.errors, values={"note": body}
         )
-    now = tandem.clock.now()
     async with tandem.db.session() as session, session.begin():
-        note = CoachNote(patient_id=patient_id, coach_id=coach.id, body=body, created_at=now)
-        session.add(note)
-        await session.flush()
-        await repo.log(
-            session, now, "coach_note_added", patient_id, {"coach_id": coach.id, "id": note.id}
-        )
+        await notes.add(session, patient_id, coach, body, tandem.clock.now())
     return _back(patient_id, "note", "#notes")
 
 

@@ -55,8 +55,11 @@ def flash(request: web.Request) -> str | None:
     return FLASH.get(request.query.get("done", ""))
 
 
-async def visible_patient(session: AsyncSession, coach: Coach, raw_id: str) -> Patient:
-    """The patient, or 404 (unknown) / 403 (another coach's patient, which is audited)."""
+async def visible_patient(
+    session: AsyncSession, coach: Coach, raw_id: str, *, act: bool = False
+) -> Patient:
+    """The patient, or 404 (unknown) / 403 (another coach's patient, which is audited). `act`:
+    the coach must be allowed to act for the patient, not only to read the record."""
     patient_id = raw_id.lower()
     patient = await session.get(Patient, patient_id) if UUID.match(patient_id) else None
     if patient is None:
@@ -65,6 +68,13 @@ async def visible_patient(session: AsyncSession, coach: Coach, raw_id: str) -> P
         raise PageError(
             403,
             "This patient is in another coach's caseload. Ask a supervisor if you need access.",
+            denied=(coach.id, patient.id),
+        )
+    if act and not await accounts.may_act_for_patient(session, coach, patient):
+        raise PageError(
+            403,
+            "You can read this record and add notes, but the patient is in another coach's "
+            "caseload. Ask a supervisor if you need to act for them.",
             denied=(coach.id, patient.id),
         )
     return patient
@@ -82,7 +92,11 @@ async def queue_rows(request: web.Request) -> web.Response:
     async with tandem.db.session() as session:
         rows = await queries.queue(session, request[COACH])
     return render_fragment(
-        "_queue_rows.html", rows=rows, now=tandem.clock.now(), csrf=request[CSRF]
+        "_queue_rows.html",
+        rows=rows,
+        now=tandem.clock.now(),
+        csrf=request[CSRF],
+        guidance=tandem.settings.safeguarding_guidance,
     )
 
 
@@ -111,6 +125,7 @@ async def patient_page(
         record = await queries.record(session, patient)
         lines = await queries.transcript(session, patient.id)
         coaches = await queries.active_coaches(session) if accounts.sees_all(coach) else []
+        can_act = await accounts.may_act_for_patient(session, coach, patient)
         await accounts.record_view(session, coach, patient.id, "record", now)
     charts = {
         mid: trend_svg(mid, record.trends[mid], f"{label} totals over time")
@@ -131,6 +146,7 @@ async def patient_page(
         values=values or {},
         flash=None if errors else flash(request),
         mine=record.takeover is not None and record.takeover.coach_id == coach.id,
+        can_act=can_act,
     )
 
 

@@ -228,6 +228,7 @@ class Record:
     takeover: Takeover | None
     takeover_coach: str | None
     templates: list[MessageTemplate] = field(default_factory=list)
+    safeguarding: bool = False  # any escalation of this patient, open or resolved, was marked
 
 
 async def record(session: AsyncSession, patient: Patient) -> Record:
@@ -282,6 +283,13 @@ async def record(session: AsyncSession, patient: Patient) -> Record:
         takeover=current,
         takeover_coach=names.get(current.coach_id) if current else None,
         templates=list(templates),
+        safeguarding=bool(
+            await session.scalar(
+                select(func.count())
+                .select_from(Escalation)
+                .where(Escalation.patient_id == patient.id, Escalation.safeguarding.is_(True))
+            )
+        ),
     )
 
 

@@ -79,6 +79,7 @@ def render(request: web.Request, name: str, status: int = 200, **context: Any) -
         now=tandem.clock.now(),
         idle_ms=tandem.settings.session_idle_minutes * 60_000,
         sees_all=accounts.sees_all(coach) if coach is not None else False,
+        guidance=tandem.settings.safeguarding_guidance,
         path=request.path,
         **context,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, JSONType
@@ -104,6 +104,10 @@ class Escalation(Base):
     repeats: Mapped[int] = mapped_column(Integer, default=0)
     # The safety check's answers (bot/coaching/screener.py), shown to the coach (0009_safety).
     screening: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # Migration 0011_alerts. A disclosure of abuse of a minor: coaches see the reporting guidance.
+    safeguarding: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Who has been told so far (bot.coaching.escalations.alerted): coach, oncall or nobody.
+    alerted: Mapped[str] = mapped_column(String(8), default="nobody", server_default="nobody")
 
 
 class Takeover(Base):

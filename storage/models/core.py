@@ -136,10 +136,15 @@ class OutboxItem(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
-    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    # "patient": a message to the patient (patient_id and message_id set); "staff": an alert to a
+    # coach's or the on-call phone (migration 0011_alerts). Staff rows have no patient and no
+    # message, so they never show in a transcript, never queue behind (or block) a patient's
+    # messages and are never cancelled by a patient's opt-out.
+    audience: Mapped[str] = mapped_column(String(8), default="patient", server_default="patient")
+    patient_id: Mapped[str | None] = mapped_column(ForeignKey("patients.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     # Lets a step queue many messages with one batched INSERT per table at flush time.
-    message: Mapped[Message] = relationship(lazy="raise")
+    message: Mapped[Message | None] = relationship(lazy="raise")
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(128))
     body: Mapped[str] = mapped_column(Text)

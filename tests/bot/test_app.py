@@ -8,6 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
+from bot.coaching import accounts
 from bot.service import Tandem
 
 
@@ -21,6 +22,30 @@ async def test_health_and_ready(client: TestClient[object, object]) -> None:
     assert (await client.get("/healthz")).status == 200
     resp = await client.get("/readyz")
     assert resp.status == 200 and (await resp.json())["status"] == "ready"
+
+
+async def test_readyz_says_when_no_coach_can_hear_an_escalation(
+    client: TestClient[object, object], tandem: Tandem
+) -> None:
+    body = await (await client.get("/readyz")).json()
+    assert body["coaches"] == "none" and body["oncall_phone"] is False
+    assert any("no coach accounts" in w for w in body["warnings"])
+    now = tandem.clock.now()
+    async with tandem.db.session() as session, session.begin():
+        kim = await accounts.create_coach(session, "kim@example.org", "Kim", "coach", now)
+        kim.available = False
+    body = await (await client.get("/readyz")).json()
+    assert body["coaches"] == "unavailable" and body["status"] == "ready"
+    async with tandem.db.session() as session, session.begin():
+        await accounts.create_coach(session, "lee@example.org", "Lee", "coach", now)
+    resp = await client.get("/readyz")
+    assert resp.status == 200
+    assert await resp.json() == {
+        "status": "ready",
+        "coaches": "available",
+        "oncall_phone": False,
+        "warnings": [],
+    }
 
 
 async def test_not_ready_when_migrations_are_pending(settings: object, tmp_path: object) -> None:

@@ -33,6 +33,9 @@ def run(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[
         ("TANDEM_DEFAULT_LOCALE", "fr"),
         ("TANDEM_PUBLIC_URL", "ftp://x"),
         ("TANDEM_TRY_CHANNEL", "maybe"),
+        ("TANDEM_ONCALL_PHONE", "555-0100"),
+        ("TANDEM_ONCALL_PHONE", "+15550000000"),
+        ("TANDEM_SAFEGUARDING_GUIDANCE", "   "),
     ],
 )
 def test_invalid_setting_names_the_variable(variable: str, value: str) -> None:

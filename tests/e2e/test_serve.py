@@ -59,3 +59,26 @@ async def test_sigterm_stops_cleanly(
         assert '"text"' not in log and "lee" not in log
     finally:
         server.stop()
+
+
+async def test_no_coach_accounts_warns_at_start_and_readyz_says_so(
+    db_url: str, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    # An on-call phone but no SMS channel to text it: an error at start-up as well.
+    server = Server(db_url, tmp_path / "serve.log", TANDEM_ONCALL_PHONE="+14155550100")
+    try:
+        await server.start()
+        async with http.get(f"{server.url}/readyz") as resp:
+            assert resp.status == 200
+            body = await resp.json()
+        assert body["status"] == "ready"
+        assert body["coaches"] == "none" and body["oncall_phone"] is True
+        assert any("no coach accounts" in w for w in body["warnings"])
+        assert any("no SMS channel" in w for w in body["warnings"])
+        lines = (tmp_path / "serve.log").read_text().splitlines()
+        warned = [line for line in lines if '"event": "no_coach_accounts"' in line]
+        unreachable = [line for line in lines if '"event": "oncall_phone_unreachable"' in line]
+        assert len(warned) == 1 and '"level": "warning"' in warned[0]
+        assert len(unreachable) == 1 and '"level": "error"' in unreachable[0]
+    finally:
+        server.stop()

@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from bot.coaching import escalations
 from bot.service import Tandem
 from storage.models import Escalation, Event, OutboxItem, Patient
 from tests.bot.api.conftest import Staff, auth
@@ -217,3 +218,72 @@ async def test_escalations_list_and_acknowledge(
     # Releasing resolves it; a resolved escalation cannot be acknowledged again.
     await client.post(f"/api/v1/patients/{kims}/release", headers=auth(staff.kim))
     await error(await client.post(ack, headers=auth(staff.kim)), 409)
+
+
+async def test_the_coach_who_handled_a_risk_case_keeps_read_access_after_hand_back(
+    client: Client, tandem: Tandem, staff: Staff
+) -> None:
+    pool = await say(tandem, "i want to kill myself", address=PHONE, channel="sms")
+    url = f"/api/v1/patients/{pool.patient_id}"
+    response = await client.post(url + "/takeover", headers=auth(staff.kim))
+    assert response.status == 200
+    response = await client.post(
+        url + "/release", json={"outcome": "safe"}, headers=auth(staff.kim)
+    )
+    assert response.status == 200
+    # Kim handled it: she still reads the patient, the transcript and the notes, and adds notes.
+    assert (await client.get(url, headers=auth(staff.kim))).status == 200
+    listed = await client.get(url + "/messages", headers=auth(staff.kim))
+    assert listed.status == 200
+    assert "i want to kill myself" in [m["body"] for m in (await listed.json())["messages"]]
+    note = await client.post(
+        url + "/notes", json={"text": "Called back next day."}, headers=auth(staff.kim)
+    )
+    assert note.status == 201 and (await note.json())["coach_id"] == staff.kim_id
+    await error(await client.post(url + "/notes", json={"text": " "}, headers=auth(staff.kim)), 422)
+    notes = await (await client.get(url + "/notes", headers=auth(staff.kim))).json()
+    assert [n["body"] for n in notes["notes"]] == ["Called back next day."]
+    # ...but no longer acts for the patient, who is in nobody's caseload.
+    assert "read" in await error(await client.post(url + "/takeover", headers=auth(staff.kim)), 403)
+    # Lee never handled the patient: 403 on everything.
+    for path in ("", "/messages", "/notes"):
+        await error(await client.get(url + path, headers=auth(staff.lee)), 403)
+    await error(await client.post(url + "/notes", json={"text": "x"}, headers=auth(staff.lee)), 403)
+    async with tandem.db.session() as session:
+        views = (
+            await session.execute(
+                select(Event.data).where(
+                    Event.kind == "record_viewed", Event.patient_id == pool.patient_id
+                )
+            )
+        ).scalars()
+        assert {"profile", "messages", "notes"} <= {v["what"] for v in views}
+
+
+async def test_safeguarding_flag_and_guidance_in_the_escalation_json(
+    client: Client, tandem: Tandem, staff: Staff
+) -> None:
+    tandem.settings.safeguarding_guidance = "Call the county child-protection line, then Dr Ruiz."
+    plain = await say(tandem, "can i talk to a person", address="+14155550188", channel="sms")
+    child = await say(tandem, "hello", address=PHONE, channel="sms")
+    async with tandem.db.session() as session, session.begin():
+        await escalations.open_escalation(
+            session,
+            child.patient_id,
+            "risk",
+            "urgent",
+            "child sexual abuse: 'my stepdad comes in at night'",
+            tandem.clock.now(),
+            safeguarding=True,
+        )
+    listed = await (await client.get("/api/v1/escalations", headers=auth(staff.kim))).json()
+    found = {e["patient_id"]: e for e in listed["escalations"]}
+    marked, other = found[child.patient_id], found[plain.patient_id]
+    assert marked["safeguarding"] is True and marked["alerted"] == "coach"
+    assert marked["safeguarding_guidance"] == "Call the county child-protection line, then Dr Ruiz."
+    assert "my stepdad comes in at night" in marked["detail"]
+    assert other["safeguarding"] is False and other["safeguarding_guidance"] is None
+    ack = await client.post(
+        f"/api/v1/escalations/{marked['id']}/acknowledge", headers=auth(staff.kim)
+    )
+    assert (await ack.json())["safeguarding_guidance"].startswith("Call the county")

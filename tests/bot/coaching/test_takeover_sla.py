@@ -112,7 +112,7 @@ async def test_takeover_conflicts_and_messages_need_a_takeover(tandem: Tandem) -
 
 async def test_sla_miss_notifies_backup_and_phone(tandem: Tandem, clock: FakeClock) -> None:
     phone = Phone()
-    tandem.coaching.notifier.channels = {"sms": phone}
+    tandem.dispatcher.channels["sms"] = phone
     backup = await add_coach(
         tandem, "bo@example.org", notify_channel="sms", notify_address="+15550001111"
     )
@@ -126,7 +126,7 @@ async def test_sla_miss_notifies_backup_and_phone(tandem: Tandem, clock: FakeClo
     patient_id = await onboard(tandem)
     await assign(tandem, patient_id, coach)
     await say(tandem, "kms")
-    await tandem.coaching.notifier.flush()
+    await tandem.dispatcher.drain()
     assert [m.address for m in phone.sent] == ["+15550002222"]
     assert "urgent escalation (risk)" in phone.sent[0].text
     clock.advance(timedelta(minutes=14))
@@ -134,7 +134,7 @@ async def test_sla_miss_notifies_backup_and_phone(tandem: Tandem, clock: FakeClo
     assert await events(tandem, "escalation_sla_missed") == []
     clock.advance(timedelta(minutes=2))
     await tandem.coaching.tick()
-    await tandem.coaching.notifier.flush()
+    await tandem.dispatcher.drain()
     (missed,) = await events(tandem, "escalation_sla_missed")
     assert missed.data["notified"] == [backup.id]
     assert [m.address for m in phone.sent] == ["+15550002222", "+15550001111"]

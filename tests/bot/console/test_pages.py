@@ -7,9 +7,10 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.clock import FakeClock
+from bot.coaching import escalations
 from bot.service import Tandem
 from storage import repo
 from storage.models import CoachNote, Escalation, Event, Message, MessageTemplate, Patient
@@ -289,9 +290,9 @@ async def test_notes_reassign_schedule_availability_backup_templates(
         assert notes == ["Prefers evenings."]
     kinds = {k for (k,) in (await _all_kinds(tandem))}
     assert {"coach_note_added", "patient_reassigned", "coach_backup_set", "paused"} <= kinds
-    # Kim no longer sees Alice.
+    # Alice is Lee's now, but Kim took her conversation over: she keeps the record.
     await login(client, "kim@example.org")
-    assert (await client.get(f"/console/patients/{alice}")).status == 403
+    assert (await client.get(f"/console/patients/{alice}")).status == 200
 
 
 async def _all_kinds(tandem: Tandem) -> list[tuple[str]]:
@@ -355,7 +356,7 @@ async def test_live_feed_announces_new_escalations_and_logs_off_when_idle(
     response.close()
 
 
-async def test_a_pool_patient_stays_visible_to_the_coach_who_took_it_until_handed_back(
+async def test_the_coach_who_took_a_pool_risk_case_keeps_the_record_after_hand_back(
     client: Client, staff: Staff, tandem: Tandem
 ) -> None:
     cleo = await _patient(tandem, "cleo", None, "Cleo")
@@ -375,4 +376,55 @@ async def test_a_pool_patient_stays_visible_to_the_coach_who_took_it_until_hande
         data={"csrf": csrf, "resume": "flow", "outcome": "ok"},
         allow_redirects=False,
     )
-    assert response.headers["Location"] == "/console/?done=release"
+    assert response.headers["Location"] == f"/console/patients/{cleo}?done=release"
+    # After the hand-back Kim still reads the record and adds notes, but no longer acts.
+    page = await client.get(f"/console/patients/{cleo}")
+    assert page.status == 200 and "I&#39;m here." in await page.text()
+    assert "you can read the record and add notes" in await page.text()
+    response = await client.post(
+        f"/console/patients/{cleo}/notes", data={"csrf": csrf, "note": "Called back, safe."}
+    )
+    assert response.status == 200 and "Called back, safe." in await response.text()
+    response = await client.post(f"/console/patients/{cleo}/takeover", data={"csrf": csrf})
+    assert response.status == 403
+    transcript = await client.get(f"/console/patients/{cleo}/transcript")
+    assert transcript.status == 200
+    # Lee never handled Cleo: still refused, and the refusal is audited.
+    await login(client, "lee@example.org")
+    assert (await client.get(f"/console/patients/{cleo}")).status == 403
+    async with tandem.db.session() as session:
+        denied = await session.scalar(
+            select(func.count()).select_from(Event).where(Event.kind == "record_view_denied")
+        )
+        views = (
+            await session.execute(
+                select(Event.data).where(Event.kind == "record_viewed", Event.patient_id == cleo)
+            )
+        ).scalars()
+    assert denied == 3  # Lee twice, and the takeover Kim may no longer start
+    assert {"record", "transcript"} <= {v["what"] for v in views if v["coach_id"] == staff.kim}
+
+
+async def test_safeguarding_flag_and_guidance_on_the_queue_and_the_patient_page(
+    client: Client, staff: Staff, tandem: Tandem
+) -> None:
+    tandem.settings.safeguarding_guidance = "Report to the county child-protection line."
+    dana = await _patient(tandem, "dana", staff.kim, "Dana")
+    eve = await _patient(tandem, "eve", staff.kim, "Eve")
+    async with tandem.db.session() as session, session.begin():
+        now = tandem.clock.now()
+        await escalations.open_escalation(
+            session, dana, "risk", "urgent", "child abuse: 'he hits me'", now, safeguarding=True
+        )
+        await escalations.open_escalation(session, eve, "human_request", "normal", "", now)
+    await login(client, "kim@example.org")
+    queue = await (await client.get("/console/")).text()
+    assert queue.count('class="badge safeguarding"') == 1
+    assert "Report to the county child-protection line." in queue
+    rows = await (await client.get("/console/queue/rows")).text()
+    assert "Report to the county child-protection line." in rows
+    page = await (await client.get(f"/console/patients/{dana}")).text()
+    assert 'id="safeguarding"' in page and "Report to the county child-protection line." in page
+    assert "he hits me" in page  # the detector's evidence, for the coach
+    other = await (await client.get(f"/console/patients/{eve}")).text()
+    assert "safeguarding" not in other
