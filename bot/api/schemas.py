@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -156,6 +156,11 @@ class EscalationOut(BaseModel):
     )
     alerted: Literal["coach", "oncall", "nobody"] = Field(
         description="who has been told: an available coach, only the on-call phone, or nobody"
+    )
+    screening: dict[str, Any] | None = Field(
+        default=None,
+        description="the safety check after a disclosure: outcome (in_danger, high, moderate, "
+        "low, unanswered, interrupted) and each answer (step, yes, interpreted, at)",
     )
 
 

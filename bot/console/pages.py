@@ -40,6 +40,14 @@ FLASH = {
     "available": "Your availability was updated.",
     "backup": "Backup updated.",
 }
+# The safety check's questions as a coach reads them (bot/coaching/screener.py).
+SCREENING_QUESTIONS = {
+    "safe_now": "Safe right now",
+    "thoughts": "Thoughts of killing themselves",
+    "plan": "Thought about how / a plan",
+    "intent": "Might act on the thoughts",
+    "prepared": "Done or readied anything to end their life",
+}
 PLAN_LABELS = {
     "warning_signs": "Warning signs",
     "coping": "Coping steps",
@@ -141,6 +149,7 @@ async def patient_page(
         charts=charts,
         labels=dict(queries.TRENDED),
         plan_sections=[(PLAN_LABELS[s], record.plan.get(s)) for s in PLAN_SECTIONS],
+        screening_questions=SCREENING_QUESTIONS,
         coaches=coaches,
         errors=errors or {},
         values=values or {},

@@ -139,3 +139,33 @@ async def test_a_check_left_unanswered_goes_to_the_coach_not_silence(
         assert patient is not None and patient.bot_paused and patient.safety_check_due is None
     await tandem.coaching.tick()  # once only
     assert len(await outbound(tandem, patient_id, after=before)) == 1
+
+
+async def test_the_coach_sees_the_answers_in_the_api(tandem: Tandem) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.app import create_app
+    from bot.coaching import accounts
+
+    patient_id = await onboard(tandem)
+    await say(tandem, "i want to kill myself")
+    for reply in ["yes", "yes", "no", "no", "ok", "ok"]:
+        await say(tandem, reply)
+    async with tandem.db.session() as session, session.begin():
+        coach = await accounts.create_coach(
+            session, "sup@example.org", "Sup", "supervisor", tandem.clock.now()
+        )
+        token = await accounts.issue_token(session, coach, tandem.clock.now())
+    async with TestClient(TestServer(create_app(tandem))) as client:
+        resp = await client.get("/api/v1/escalations", headers={"Authorization": f"Bearer {token}"})
+        assert resp.status == 200
+        (esc,) = (await resp.json())["escalations"]
+    assert esc["patient_id"] == patient_id
+    assert esc["screening"]["outcome"] == "high"  # "ok" twice to "prepared": counted as yes
+    assert [(a["step"], a["yes"], a["interpreted"]) for a in esc["screening"]["answers"]] == [
+        ("safe_now", True, False),
+        ("thoughts", True, False),
+        ("plan", False, False),
+        ("intent", False, False),
+        ("prepared", True, True),
+    ]

@@ -428,3 +428,16 @@ async def test_safeguarding_flag_and_guidance_on_the_queue_and_the_patient_page(
     assert "he hits me" in page  # the detector's evidence, for the coach
     other = await (await client.get(f"/console/patients/{eve}")).text()
     assert "safeguarding" not in other
+
+
+async def test_the_safety_check_answers_on_the_patient_page(
+    client: Client, staff: Staff, tandem: Tandem
+) -> None:
+    fay = await _patient(tandem, "fay", staff.kim, "Fay")
+    for text in [RISK, "yes", "sometimes", "no", "no", "no"]:
+        await say(tandem, text, address="fay")
+    await login(client, "kim@example.org")
+    page = await (await client.get(f"/console/patients/{fay}")).text()
+    assert "Safety check: <strong>moderate</strong>" in page
+    assert "Thoughts of killing themselves: <strong>yes</strong>" in page
+    assert "Done or readied anything to end their life: <strong>no</strong>" in page
