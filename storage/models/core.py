@@ -50,6 +50,9 @@ class Patient(Base):
     coach_id: Mapped[str | None] = mapped_column(String(36), index=True)
     bot_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     program: Mapped[str | None] = mapped_column(String(64))  # chosen at enrolment (API)
+    # Where the patient says they are (ISO alpha-2; migration 0010_country): picks their crisis
+    # lines ahead of their phone number's country and TANDEM_DEFAULT_COUNTRY.
+    country: Mapped[str | None] = mapped_column(String(2))
 
 
 class ChannelIdentity(Base):
