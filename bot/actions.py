@@ -134,9 +134,10 @@ async def _answer(turn: Turn, action: m.RecordAnswer) -> None:
 
 
 async def _measure(turn: Turn, action: m.RecordMeasure) -> None:
-    await turn.log(
-        "measure", {"measure": action.measure, "item": action.item, "value": action.value}
-    )
+    data: dict[str, Any] = {"measure": action.measure, "item": action.item, "value": action.value}
+    if action.interpreted:
+        data.update(interpreted=True, raw=action.raw)
+    await turn.log("measure", data)
 
 
 async def _measure_total(turn: Turn, action: m.MeasureScored) -> None:
