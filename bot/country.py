@@ -36,9 +36,12 @@ async def resources_for(turn: Turn, overrides: Path | None = None) -> CrisisReso
 async def country_facts(turn: Turn) -> dict[str, Any]:
     """Fact provider: `patient.needs_country` and `patient.country_name` (in their language)."""
     identity = await turn.identity()
+    # Asked of anyone on a real channel with no phone number to tell it (Telegram); the try-it
+    # web chat is a demo, not where patients are.
+    asked = identity is not None and identity.channel != "try"
     has_phone = identity is not None and phone_country(identity.address) is not None
     code = await country_of(turn)
     return {
-        "needs_country": turn.patient.country is None and not has_phone,
+        "needs_country": turn.patient.country is None and asked and not has_phone,
         "country_name": country_name(code, turn.patient.locale),
     }
