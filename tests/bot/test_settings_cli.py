@@ -33,6 +33,9 @@ def run(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[
         ("TANDEM_DEFAULT_LOCALE", "fr"),
         ("TANDEM_PUBLIC_URL", "ftp://x"),
         ("TANDEM_TRY_CHANNEL", "maybe"),
+        ("TANDEM_DEFAULT_COUNTRY", "XX"),
+        ("TANDEM_DEFAULT_COUNTRY", "Mexico"),
+        ("TANDEM_CRISIS_RESOURCES_FILE", "/nonexistent/resources.yaml"),
     ],
 )
 def test_invalid_setting_names_the_variable(variable: str, value: str) -> None:
