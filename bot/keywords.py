@@ -5,12 +5,15 @@ language; LANGUAGE / IDIOMA explain how, in both. AYUDA answers like HELP, alway
 Twilio's Advanced Opt-Out only answers its own English keywords. COUNTRY / PAÍS with a code or a
 name ("PAIS México", "COUNTRY mx") sets `patients.country`, which picks the crisis lines; alone,
 it says which country is in use; with something that names no country it says so, but only when
-the keyword is in capitals ("country music" may answer a flow). Runs after opt-out.
+the keyword is in capitals ("country music" may answer a flow). Runs after opt-out. A brand-new
+patient whose first message is one of these gets the reply and then onboarding, in the new language.
 """
 
 from __future__ import annotations
 
 import re
+
+from sqlalchemy import exists, select
 
 from bot.actions import Turn
 from bot.channels.optout import help_text, keyword, send_reply
@@ -18,7 +21,7 @@ from bot.country import country_of, resources_for
 from bot.settings import Settings
 from flows.answers import fold
 from flows.safety.country import country_name, parse_country
-from storage.models import Message
+from storage.models import FlowRun, Message
 
 ORDER_KEYWORDS = 25  # after opt-out and HELP (20), before a coach's takeover hold (30)
 
@@ -76,7 +79,7 @@ class KeywordInterceptor:
             previous, patient.locale = patient.locale, LANGUAGE_WORDS[word]
             await turn.log("locale_changed", {"from": previous, "to": patient.locale})
             await send_reply(turn, _text(patient.locale, "language_set"), "keyword.language_set")
-            return True
+            return await _started(turn)
         if word in HOW_TO_SWITCH:
             await send_reply(turn, HOW_TO_SWITCH_TEXT, "keyword.language_help")
             return True
@@ -109,4 +112,10 @@ class KeywordInterceptor:
         patient.country = code
         name = country_name(code, patient.locale)
         await send_reply(turn, _text(patient.locale, "country_set", name=name), "keyword.country")
-        return True
+        return await _started(turn)
+
+
+async def _started(turn: Turn) -> bool:
+    """False for a brand-new patient, so onboarding starts now (in the language just chosen)."""
+    started = exists().where(FlowRun.patient_id == turn.patient.id)
+    return bool(await turn.session.scalar(select(started)))

@@ -329,3 +329,13 @@ def test_default_country_setting_is_validated(make_settings: Callable[..., Setti
     assert make_settings(default_country="mx").default_country == "MX"
     with pytest.raises(ValueError, match="ISO 3166"):
         make_settings(default_country="Narnia")
+
+
+async def test_a_new_patient_who_starts_with_espanol_is_onboarded_in_spanish(
+    client: Client, service: Tandem, fake_telegram: FakeTelegram
+) -> None:
+    await telegram(client, 507, "ESPAÑOL")
+    sent = to_chat(fake_telegram, 507)
+    assert sent[0].startswith("Listo: a partir de ahora")
+    assert any(text.startswith("Hola, te escribe Tandem") for text in sent[1:])
+    assert (await patient_by_locale_or_only(service)).locale == "es"
