@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.facts import is_fact, load_facts, set_facts
 from bot.scheduling.timecalc import validate_timezone
 from flows import model as m
+from flows.safety.country import normalize_country
 from storage import repo
 from storage.models import ChannelIdentity, Patient
 
@@ -29,6 +30,7 @@ UPDATABLE = {
     "checkin_time",
     "consent_given",
     "consent_text",
+    "country",
     "locale",
     "timezone",
     "timezone_confirmed",
@@ -114,6 +116,8 @@ async def _update_patient(turn: Turn, action: m.UpdatePatient) -> None:
             raise ValueError(f"a flow may not change patient field {name!r}")
         if name == "timezone":
             value = validate_timezone(str(value))
+        if name == "country":
+            value = normalize_country(value)  # an unmappable answer keeps no stated country
         setattr(patient, name, value)
         changed[name] = value if name != "consent_text" else "(recorded)"
     if "consent_given" in action.fields:
@@ -134,9 +138,10 @@ async def _answer(turn: Turn, action: m.RecordAnswer) -> None:
 
 
 async def _measure(turn: Turn, action: m.RecordMeasure) -> None:
-    await turn.log(
-        "measure", {"measure": action.measure, "item": action.item, "value": action.value}
-    )
+    data: dict[str, Any] = {"measure": action.measure, "item": action.item, "value": action.value}
+    if action.interpreted:
+        data.update(interpreted=True, raw=action.raw)
+    await turn.log("measure", data)
 
 
 async def _measure_total(turn: Turn, action: m.MeasureScored) -> None:

@@ -10,11 +10,12 @@ from typing import Any
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import worrylog
+from bot import keywords, worrylog
 from bot.channels import optout, webhooks
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
 from bot.coaching.service import Coaching
+from bot.country import country_facts
 from bot.menu import menu_interceptor
 from bot.outbox import Dispatcher, DispatcherConfig
 from bot.pipeline import ORDER_MENU, ORDER_OPT_OUT, Pipeline
@@ -65,6 +66,9 @@ class Tandem:
         self._scheduler: AsyncIOScheduler | None = None
         self._ticks: set[asyncio.Task[Any]] = set()
         self.pipeline.add_interceptor(optout.OptOutInterceptor(settings), ORDER_OPT_OUT)
+        keyword_interceptor = keywords.KeywordInterceptor(settings)
+        self.pipeline.add_interceptor(keyword_interceptor, keywords.ORDER_KEYWORDS)
+        self.pipeline.fact_providers.append(country_facts)
         self.pipeline.add_interceptor(menu_interceptor, ORDER_MENU)
         self.dispatcher.failure_hooks.append(optout.failure_hook(self.db, self.clock))
         # Webhook processing that continues after the 200 (`close` waits for it), and loops

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Coaching and safety (README "Coaches and safety").
     crisis_resources_file: Path | None = None
+    # Country whose crisis lines a patient gets when they state none and have no phone number.
+    default_country: str = "US"
     sla_minutes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_SLA_MINUTES))
     takeover_remind_minutes: int = 60
     session_idle_minutes: int = 15
@@ -119,6 +121,16 @@ class Settings(BaseSettings):
 
             load_resource_table(value)  # raises ValueError naming the file and the problem
         return value
+
+    @field_validator("default_country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        from flows.safety.country import normalize_country
+
+        code = normalize_country(value)
+        if code is None:
+            raise ValueError(f"must be an ISO 3166 alpha-2 country code such as US (got {value!r})")
+        return code
 
     @field_validator("sla_minutes")
     @classmethod

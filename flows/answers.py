@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flows.safety.country import parse_country
 from flows.timeofday import parse_time_of_day
 
 _YES = {
@@ -124,4 +125,6 @@ def parse_answer(
     if kind == "time":
         parsed = parse_time_of_day(text)
         return None if parsed is None else parsed.strftime("%H:%M")
+    if kind == "country":
+        return parse_country(payload or text)
     raise ValueError(f"unknown answer type {kind!r}")

@@ -92,6 +92,8 @@ class RecordMeasure:
     measure: str
     item: int
     value: int
+    raw: str | None = None  # the reply, kept when the value was interpreted from it
+    interpreted: bool = False  # an unclear PHQ-9 item 9 reply read as positive
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,8 @@ def _describe(action: m.Action) -> str | None:
     if isinstance(action, m.Escalate):
         return f"escalate {action.reason} ({action.priority})"
     if isinstance(action, m.RecordMeasure):
-        return f"measure {action.measure} item {action.item} = {action.value}"
+        shown = f"measure {action.measure} item {action.item} = {action.value}"
+        return shown + (f" (interpreted from {action.raw!r})" if action.interpreted else "")
     if isinstance(action, m.MeasureScored):
         return f"measure {action.measure} total {action.total} ({action.band})"
     if isinstance(action, m.UpdatePatient):

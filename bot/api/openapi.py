@@ -13,6 +13,7 @@ _MODELS: list[type[BaseModel]] = [
     s.PatientCreate,
     s.PatientCreated,
     s.PatientOut,
+    s.PatientUpdate,
     s.MessageOut,
     s.MessageList,
     s.EscalationOut,
@@ -140,7 +141,14 @@ def document() -> dict[str, Any]:
             ),
         },
         "/api/v1/patients/{id}": {
-            "get": _op("A patient", (200, s.PatientOut), (403, 404), params=[PATIENT_ID])
+            "get": _op("A patient", (200, s.PatientOut), (403, 404), params=[PATIENT_ID]),
+            "patch": _op(
+                "Change the patient's language or stated country",
+                (200, s.PatientOut),
+                (400, 403, 404, 422),
+                body=s.PatientUpdate,
+                params=[PATIENT_ID],
+            ),
         },
         "/api/v1/patients/{id}/messages": {
             "get": _op(

@@ -110,6 +110,7 @@ async def _patient_out(session: AsyncSession, patient: Patient) -> s.PatientOut:
         address=identity.address if identity else None,
         status=patient.status,
         locale=patient.locale,
+        country=patient.country,
         timezone=patient.timezone,
         checkin_time=patient.checkin_time,
         program=patient.program,
@@ -185,6 +186,7 @@ async def create_patient(request: web.Request) -> web.Response:
             raise ApiError(409, "this address is already enrolled")
         patient.checkin_time = body.checkin_time
         patient.program = body.program
+        patient.country = body.country
         if body.timezone:
             patient.timezone_confirmed = True  # the coach knows it: onboarding will not ask
         elif body.channel == "sms":
@@ -231,6 +233,32 @@ async def get_patient(request: web.Request) -> web.Response:
     async with tandem.db.session() as session, session.begin():
         patient = await _visible_patient(session, coach, _patient_id(request))
         await accounts.record_view(session, coach, patient.id, "profile", tandem.clock.now())
+        return _json(await _patient_out(session, patient))
+
+
+async def update_patient(request: web.Request) -> web.Response:
+    coach = request[COACH]
+    tandem = _tandem(request)
+    async with tandem.db.session() as session:
+        await _visible_patient(session, coach, _patient_id(request))  # 403/404 before the body
+    body = await _body(request, s.PatientUpdate)
+    async with tandem.db.session() as session, session.begin():
+        patient = await repo.lock_patient(session, _patient_id(request))
+        if patient is None:
+            raise ApiError(404, "no patient with that id")
+        changed: dict[str, str | None] = {}
+        if "locale" in body.model_fields_set and body.locale is not None:
+            patient.locale = changed["locale"] = body.locale
+        if "country" in body.model_fields_set:
+            patient.country = changed["country"] = body.country
+        await repo.log(
+            session,
+            tandem.clock.now(),
+            "patient_updated",
+            patient.id,
+            {"fields": sorted(changed), "by": f"coach:{coach.id}", **changed},
+        )
+        await session.flush()
         return _json(await _patient_out(session, patient))
 
 
@@ -392,6 +420,7 @@ def setup(app: web.Application, tandem: Tandem) -> None:
     r.add_post(PREFIX + "/patients", create_patient)
     r.add_get(PREFIX + "/patients", find_patient)
     r.add_get(PREFIX + "/patients/{id}", get_patient)
+    r.add_patch(PREFIX + "/patients/{id}", update_patient)
     r.add_get(PREFIX + "/patients/{id}/messages", list_messages)
     r.add_post(PREFIX + "/patients/{id}/messages", send_message)
     r.add_get(PREFIX + "/patients/{id}/notes", list_notes)

@@ -10,6 +10,7 @@ import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.scheduling.timecalc import default_timezone, validate_timezone
+from flows.safety.country import normalize_country
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _TELEGRAM_ID = re.compile(r"^-?\d{1,20}$")
@@ -53,6 +54,15 @@ class PatientCreate(Strict):
     checkin_time: str | None = Field(default=None, description="HH:MM, patient-local")
     program: str | None = Field(default=None, min_length=1, max_length=64)
     consent: Consent | None = None
+    country: str | None = Field(
+        default=None,
+        description="ISO 3166 alpha-2 country the patient is in; picks their crisis lines",
+    )
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        return country_code(value)
 
     @field_validator("checkin_time")
     @classmethod
@@ -91,6 +101,38 @@ class PatientCreate(Strict):
         return fallback
 
 
+def country_code(value: str | None) -> str | None:
+    if value is None:
+        return None
+    code = normalize_country(value)
+    if code is None:
+        raise ValueError(f"unknown country {value[:20]!r}: use an ISO 3166 alpha-2 code such as MX")
+    return code
+
+
+class PatientUpdate(Strict):
+    """Fields a coach may change; a field left out is unchanged, country null clears it."""
+
+    locale: Literal["en", "es"] | None = None
+    country: str | None = Field(
+        default=None,
+        description="ISO 3166 alpha-2 country the patient is in (null: not stated)",
+    )
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        return country_code(value)
+
+    @model_validator(mode="after")
+    def _something(self) -> PatientUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of locale, country")
+        if "locale" in self.model_fields_set and self.locale is None:
+            raise ValueError("locale: must be en or es")
+        return self
+
+
 def e164(address: str) -> str:
     try:
         number = phonenumbers.parse(address, None)
@@ -111,6 +153,7 @@ class PatientOut(BaseModel):
     address: str | None
     status: str
     locale: str
+    country: str | None  # stated by the patient or a coach; None: phone country or default
     timezone: str
     checkin_time: str | None
     program: str | None

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.actions import Turn
 from bot.channels.base import OutboundMessage, SendError
 from bot.clock import Clock
+from bot.country import resources_for
 from bot.outbox import FailureHook
 from bot.settings import Settings
 from storage import repo
@@ -44,19 +45,39 @@ TEXTS = {
         "opted_out": "You are unsubscribed from {program} and will get no more messages. "
         "Reply START to come back.",
         "opted_in": "Welcome back to {program}. We will carry on where we left off.",
-        "help": "{program}: for help, contact {support}. If you are in danger, call your local "
-        "emergency number. Reply STOP to unsubscribe.",
+        "help": "{program}: for help, contact {support}. In an emergency call {emergency}. "
+        "Reply STOP to end, ESPAÑOL para español.",
         "invite": "{program} is by invitation. Please reply with your invite code.",
     },
     "es": {
         "opted_out": "Has cancelado tu suscripción a {program} y no recibirás más mensajes. "
         "Responde START para volver.",
         "opted_in": "Bienvenido de nuevo a {program}. Seguimos donde lo dejamos.",
-        "help": "{program}: si necesitas ayuda, contacta con {support}. Si estás en peligro, "
-        "llama al número de emergencias. Responde STOP para darte de baja.",
+        "help": "{program}: para ayuda, contacta con {support}. Emergencias: {emergency}. "
+        "Responde AYUDA para ayuda, STOP para darte de baja, ENGLISH para inglés.",
         "invite": "{program} funciona por invitación. Responde con tu código de invitación.",
     },
 }
+
+
+# The help reply names the patient's own emergency number; unknown, these words instead.
+_NO_EMERGENCY = {"en": "your local emergency number", "es": "servicio local"}
+# Spanish wording of the default TANDEM_SUPPORT_CONTACT (a deployment's own value is kept).
+_DEFAULT_SUPPORT = {"es": "tu equipo de salud"}
+
+
+def help_text(settings: Settings, locale: str, emergency: str) -> str:
+    """The HELP / AYUDA reply in the patient's language: who is texting, how to reach support,
+    the emergency number, and the keywords (STOP, the language switch, AYUDA for Spanish)."""
+    language = locale if locale in TEXTS else "en"
+    support = settings.support_contact
+    if support == Settings.model_fields["support_contact"].default:
+        support = _DEFAULT_SUPPORT.get(language, support)
+    return TEXTS[language]["help"].format(
+        program=settings.program_name,
+        support=support,
+        emergency=emergency or _NO_EMERGENCY[language],
+    )
 
 
 def keyword(text: str) -> tuple[str | None, str | None]:
@@ -66,6 +87,22 @@ def keyword(text: str) -> tuple[str | None, str | None]:
         return command.group(1).upper(), command.group(2)
     word = re.sub(r"[\s.!]+$", "", text.strip()).upper()
     return (word, None) if word.isalpha() and len(word) <= 12 else (None, None)
+
+
+async def send_reply(turn: Turn, text: str, key: str, priority: int = COMPLIANCE_PRIORITY) -> None:
+    """Queue a keyword reply on the patient's channel, ahead of ordinary messages."""
+    identity = await turn.identity()
+    if identity is not None:
+        await repo.enqueue(
+            turn.session,
+            turn.patient.id,
+            identity.channel,
+            identity.address,
+            text,
+            turn.now,
+            priority=priority,
+        )
+        await turn.log("message_queued", {"key": key, "urgent": False})
 
 
 def new_invite_code() -> str:
@@ -133,21 +170,14 @@ class OptOutInterceptor:
 
     async def _reply(self, turn: Turn, key: str, priority: int = COMPLIANCE_PRIORITY) -> None:
         texts = TEXTS.get(turn.patient.locale, TEXTS["en"])
-        text = texts[key].format(
-            program=self.settings.program_name, support=self.settings.support_contact
-        )
-        identity = await turn.identity()
-        if identity is not None:
-            await repo.enqueue(
-                turn.session,
-                turn.patient.id,
-                identity.channel,
-                identity.address,
-                text,
-                turn.now,
-                priority=priority,
+        if key == "help":
+            emergency = (await resources_for(turn)).emergency
+            text = help_text(self.settings, turn.patient.locale, emergency)
+        else:
+            text = texts[key].format(
+                program=self.settings.program_name, support=self.settings.support_contact
             )
-            await turn.log("message_queued", {"key": f"channel.{key}", "urgent": False})
+        await send_reply(turn, text, f"channel.{key}", priority)
 
     async def __call__(self, turn: Turn, message: Message) -> bool:
         patient, channel = turn.patient, message.channel

@@ -9,9 +9,7 @@ resources back (shared/CLINICAL.md: resources go out unconditionally).
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
-import phonenumbers
 import structlog
 from sqlalchemy import select
 
@@ -19,7 +17,8 @@ from bot.actions import Turn
 from bot.coaching import escalations, safetystate
 from bot.coaching.escalations import Alerted
 from bot.coaching.texts import text
-from flows.safety import CrisisResources, RiskAssessment, crisis_resources
+from bot.country import resources_for
+from flows.safety import CrisisResources, RiskAssessment
 from storage.models import Escalation, SafetyPlan
 
 log = structlog.get_logger("tandem.coaching.crisis")
@@ -37,31 +36,10 @@ PLAN_SECTIONS = (
 # Resources are sent again on a new disclosure unless they went out this recently.
 RESOURCES_REPEAT_AFTER = timedelta(minutes=30)
 
-_resources_file: Path | None = None
-
-
-def configure(resources_file: Path | None) -> None:
-    global _resources_file
-    _resources_file = resources_file
-
-
-async def patient_country(turn: Turn) -> str | None:
-    """The country of the patient's phone number, when they text from one."""
-    identity = await turn.identity()
-    if identity is None or not identity.address.startswith("+"):
-        return None
-    try:
-        number = phonenumbers.parse(identity.address, None)
-    except phonenumbers.NumberParseException:
-        return None
-    if number.country_code is None:
-        return None
-    # The main region of the calling code: +44 is GB even for a Guernsey or Jersey number.
-    return phonenumbers.region_code_for_country_code(number.country_code)
-
 
 async def resources(turn: Turn) -> CrisisResources:
-    return crisis_resources(turn.patient.locale, await patient_country(turn), _resources_file)
+    """Help lines for where the patient is, in their language (bot/country.py); never raises."""
+    return await resources_for(turn)
 
 
 async def plan_text(turn: Turn) -> str | None:

@@ -154,7 +154,9 @@ async def finish(turn: Turn, check: screener.Check, outcome: str) -> None:
     told = crisis.told_sentence(who, locale)
     res = await crisis.resources(turn)
     if outcome == "in_danger":
-        await turn.send(f"{text('check_in_danger', locale)} {told}\n{res.message}", urgent=True)
+        # The emergency number first, then who knows, then the help lines.
+        first = res.emergency_text or text("check_in_danger", locale)
+        await turn.send(f"{first} {told}\n{res.lines}", urgent=True)
     elif outcome == "unanswered":
         await turn.send(f"{text('check_unanswered', locale)} {told}\n{res.message}", urgent=True)
     elif outcome in _SERIOUS or who == "nobody":

@@ -49,7 +49,6 @@ class Coaching:
         tandem = self.tandem
         notify.configure(self.alerts)
         escalations.configure(self.policy)
-        crisis.configure(tandem.settings.crisis_resources_file)
         tandem.pipeline.add_interceptor(self.safety.intercept, ORDER_SAFETY)
         tandem.pipeline.add_interceptor(self.safety.hold, ORDER_TAKEOVER)
         tandem.pipeline.handlers.register(m.Escalate, self.on_escalate)

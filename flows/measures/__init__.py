@@ -3,6 +3,7 @@
 Pure: the only I/O is reading the package's own measures.yaml; nothing reads the clock.
 """
 
+from flows.measures.item9 import Item9Answer, parse_item9
 from flows.measures.model import MEASURE_IDS, Band, Item, Measure, get_measure
 from flows.measures.parsing import parse_difficulty, parse_option
 from flows.measures.scoring import Score, is_item9_risk, reliable_worsening, score
@@ -12,6 +13,7 @@ __all__ = [
     "MEASURE_IDS",
     "Band",
     "Item",
+    "Item9Answer",
     "Measure",
     "Score",
     "band_label",
@@ -19,6 +21,7 @@ __all__ = [
     "is_item9_risk",
     "item_prompt",
     "parse_difficulty",
+    "parse_item9",
     "parse_option",
     "reliable_worsening",
     "score",

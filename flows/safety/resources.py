@@ -1,4 +1,8 @@
-"""Crisis resources by country and locale, from package YAML plus an optional deployment file."""
+"""Crisis resources by country and locale, from package YAML plus an optional deployment file.
+
+The country comes from where the patient is (flows.safety.country.patient_country), never from
+their language; the language of the text is the patient's locale where the table has it.
+"""
 
 from __future__ import annotations
 
@@ -11,34 +15,43 @@ from typing import Any
 
 import yaml
 
+from flows.safety.country import country_name, normalize_country
+
 BUILTIN_PATH = Path(__file__).parent / "resources.yaml"
 FALLBACK_COUNTRY = "US"
-# Common spellings people and settings use for the same table keys.
-_COUNTRY_ALIASES = {"UK": "GB", "USA": "US", "ESP": "ES"}
+_TEXT_KEYS = ("intro", "emergency", "emergency_unknown", "no_line", "safety_question")
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class CrisisResources:
-    country: str
-    locale: str
-    message: str
+    country: str  # where the patient is (ISO alpha-2)
+    locale: str  # the language the texts are in
+    message: str  # the full text: intro, help lines, emergency sentence
+    lines: str  # the help lines only (or, unlisted, the sentence saying there are none)
+    emergency: str  # e.g. "911"; "" when not known
+    emergency_text: str  # "If you are in immediate danger, call 911 now."
     safety_question: str
+    listed: bool  # False: no line is listed for the country
 
 
 @dataclass(frozen=True)
 class _Country:
     default_locale: str
-    messages: Mapping[str, tuple[str, str]]
+    emergency: str
+    lines: Mapping[str, str]
+    messages: Mapping[str, str]  # optional full-message overrides by language
 
 
 @dataclass(frozen=True)
 class ResourceTable:
     version: str
     default_country: str
-    locale_countries: Mapping[str, str]
+    texts: Mapping[str, Mapping[str, str]]
     countries: Mapping[str, _Country]
+    emergency_numbers: Mapping[str, str]
+    served_by: Mapping[str, str]
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -52,64 +65,89 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str | int) or not str(value).strip():
         raise ValueError(f"{where}: must be non-empty text")
-    return " ".join(value.split())
+    return " ".join(str(value).split())
 
 
-def _country(code: str, raw: Any, where: str) -> _Country:
-    where = f"{where} country {code}"
-    if not isinstance(raw, dict) or not isinstance(raw.get("messages"), dict):
-        raise ValueError(f"{where}: needs a messages mapping")
-    messages: dict[str, tuple[str, str]] = {}
-    for locale, texts in raw["messages"].items():
-        if not isinstance(texts, dict):
-            raise ValueError(f"{where} locale {locale}: needs message and safety_question")
-        messages[_language(str(locale))] = (
-            _text(texts.get("message"), f"{where} {locale} message"),
-            _text(texts.get("safety_question"), f"{where} {locale} safety_question"),
-        )
-    default_locale = _language(str(raw.get("default_locale", "")))
-    if default_locale not in messages:
-        raise ValueError(f"{where}: default_locale must be one of its message locales")
-    return _Country(default_locale, messages)
+def _mapping(data: dict[str, Any], key: str, where: str) -> dict[Any, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: {key} must be a mapping")
+    return value
+
+
+def _code(raw: Any, where: str) -> str:
+    code = normalize_country(str(raw))
+    if code is None:
+        raise ValueError(f"{where}: {raw!r} is not an ISO 3166 alpha-2 country code")
+    return code
 
 
 def _language(locale: str) -> str:
     return locale.replace("-", "_").split("_")[0].strip().lower()
 
 
-def _region(locale: str) -> str:
-    parts = locale.replace("-", "_").split("_")
-    return _country_code(parts[1]) if len(parts) > 1 else ""
+def _country(code: str, raw: Any, where: str) -> _Country:
+    where = f"{where} country {code}"
+    if not isinstance(raw, dict) or not isinstance(raw.get("lines"), dict) or not raw["lines"]:
+        raise ValueError(f"{where}: needs a lines mapping (language: text)")
+    lines = {_language(str(k)): _text(v, f"{where} lines {k}") for k, v in raw["lines"].items()}
+    messages = {
+        _language(str(k)): _text(v, f"{where} messages {k}")
+        for k, v in _mapping(raw, "messages", where).items()
+    }
+    default_locale = _language(str(raw.get("default_locale", "")))
+    if default_locale not in lines:
+        raise ValueError(f"{where}: default_locale must be one of its lines' languages")
+    emergency = _text(raw.get("emergency"), f"{where} emergency")
+    return _Country(default_locale, emergency, lines, messages)
 
 
-def _country_code(country: str) -> str:
-    code = country.strip().upper()
-    return _COUNTRY_ALIASES.get(code, code)
+def _texts(raw: dict[Any, Any], where: str) -> dict[str, dict[str, str]]:
+    texts: dict[str, dict[str, str]] = {}
+    for locale, values in raw.items():
+        if not isinstance(values, dict):
+            raise ValueError(f"{where} texts {locale}: must be a mapping")
+        texts[_language(str(locale))] = {
+            k: _text(v, f"{where} texts {locale} {k}") for k, v in values.items()
+        }
+    return texts
 
 
 def _build(data: dict[str, Any], base: ResourceTable | None, where: str) -> ResourceTable:
-    countries: dict[str, _Country] = dict(base.countries) if base else {}
-    raw_countries = data.get("countries", {} if base else None)
-    if not isinstance(raw_countries, dict):
+    if base is None and not isinstance(data.get("countries"), dict):
         raise ValueError(f"{where}: countries must be a mapping")
-    for code, raw in raw_countries.items():
-        countries[_country_code(str(code))] = _country(str(code), raw, where)
-    locale_countries = dict(base.locale_countries) if base else {}
-    raw_locales = data.get("locale_countries", {})
-    if not isinstance(raw_locales, dict):
-        raise ValueError(f"{where}: locale_countries must be a mapping")
-    for locale, code in raw_locales.items():
-        locale_countries[_language(str(locale))] = _country_code(str(code))
-    default = _country_code(str(data.get("default_country", base.default_country if base else "")))
-    for code in (default, *locale_countries.values()):
+    texts = {k: dict(v) for k, v in base.texts.items()} if base else {}
+    for locale, values in _texts(_mapping(data, "texts", where), where).items():
+        texts.setdefault(locale, {}).update(values)
+    for locale, values in texts.items():
+        missing = [k for k in _TEXT_KEYS if k not in values]
+        if missing:
+            raise ValueError(f"{where}: texts {locale} lacks {', '.join(missing)}")
+    countries = dict(base.countries) if base else {}
+    for raw_code, raw in _mapping(data, "countries", where).items():
+        code = _code(raw_code, where)
+        countries[code] = _country(code, raw, where)
+    for code, entry in countries.items():
+        for locale in (*entry.lines, *entry.messages):
+            if locale not in texts:
+                raise ValueError(f"{where}: country {code} uses language {locale!r} with no texts")
+    emergency = dict(base.emergency_numbers) if base else {}
+    for raw_code, number in _mapping(data, "emergency_numbers", where).items():
+        emergency[_code(raw_code, where)] = _text(number, f"{where} emergency_numbers {raw_code}")
+    served = dict(base.served_by) if base else {}
+    for raw_code, target in _mapping(data, "served_by", where).items():
+        served[_code(raw_code, where)] = _code(target, where)
+    default_raw = data.get("default_country", base.default_country if base else "")
+    default = _code(default_raw, f"{where} default_country")
+    for code in (default, *served.values()):
         if code not in countries:
             raise ValueError(f"{where}: country {code!r} is referenced but not defined")
     version = str(data.get("version", base.version if base else "unversioned"))
     if base:
         version = f"{base.version}+{version}"
-    return ResourceTable(version, default, locale_countries, countries)
+    return ResourceTable(version, default, texts, countries, emergency, served)
 
 
 def load_resource_table(path: Path | None = None) -> ResourceTable:
@@ -143,26 +181,51 @@ def _table(overrides: Path | None) -> ResourceTable:
         return _BUILTIN
 
 
+def _pick_language(wanted: str, available: Mapping[str, str], fallback: str) -> str:
+    return wanted if wanted in available else fallback
+
+
 def crisis_resources(
     locale: str, country: str | None = None, overrides: Path | None = None
 ) -> CrisisResources:
-    """Crisis message and safety question for ``country`` in ``locale``; never raises.
+    """Crisis texts for a patient in ``country`` who reads ``locale``; never raises.
 
-    Country: the given one if in the table, else the locale's region ("en-GB") if in the table,
-    else the one for the locale's language (es: ES, en: US), else the table default (US).
-    Locale: the requested language if the country has it, else the country's default.
+    ``country`` is where the patient is (see ``flows.safety.country.patient_country``); None or
+    an unknown code means the table's default country. A country with no listed line gets a plain
+    "no line listed" text and its emergency number if known, never another country's line.
+    The language is ``locale``'s where the table has it, else the country's default language.
     """
     table = _table(overrides)
     language = _language(locale) if isinstance(locale, str) else ""
-    code = _country_code(country) if isinstance(country, str) else ""
-    if code not in table.countries and isinstance(locale, str):
-        # A regional locale such as "en-GB" or "es-US" names the country outright.
-        code = _region(locale)
-    if code not in table.countries:
-        code = table.locale_countries.get(language, table.default_country)
-    if code not in table.countries:
-        code = table.default_country
-    entry = table.countries[code]
-    used = language if language in entry.messages else entry.default_locale
-    message, question = entry.messages[used]
-    return CrisisResources(country=code, locale=used, message=message, safety_question=question)
+    code = normalize_country(country) or table.default_country
+    entry = table.countries.get(table.served_by.get(code, code))
+    if entry is None:
+        used = language if language in table.texts else "en"
+        if used not in table.texts:
+            used = next(iter(table.texts))
+        texts = table.texts[used]
+        number = table.emergency_numbers.get(code, "")
+        lines = texts["no_line"].replace("{country}", country_name(code, used))
+        listed = False
+    else:
+        used = _pick_language(language, entry.lines, entry.default_locale)
+        texts = table.texts[used]
+        number, lines, listed = entry.emergency, entry.lines[used], True
+    if number:
+        emergency_text = texts["emergency"].replace("{emergency}", number)
+    else:
+        emergency_text = texts["emergency_unknown"]
+    parts = (texts["intro"], lines) if listed else (lines,)
+    message = " ".join((*parts, emergency_text))
+    if entry is not None and used in entry.messages:
+        message = entry.messages[used]
+    return CrisisResources(
+        country=code,
+        locale=used,
+        message=message,
+        lines=lines,
+        emergency=number,
+        emergency_text=emergency_text,
+        safety_question=texts["safety_question"],
+        listed=listed,
+    )

@@ -13,7 +13,11 @@ weekly_phq9:
   next: after_phq9
 ```
 Answers: a digit 0-3, the option's words (English or Spanish, small misspellings allowed) or a
-button. Each answer is recorded at once (RecordMeasure); when the last item is in, the total goes
+button. PHQ-9 item 9 is read by `parse_item9`: only a clear "not at all" is 0, and an unclear
+reply ("maybe a bit", "casi nunca") counts as 1, recorded as interpreted with the raw reply.
+Item 9 still unanswered after `max_tries`, or when the measure times out on it, escalates (risk,
+high) and goes to `on_risk` (else on_fail / next).
+Each answer is recorded at once (RecordMeasure); when the last item is in, the total goes
 out as MeasureScored and `<save>_total`, `<save>_band`, `<save>_positive` are set. PHQ-9 item 9
 above 0 sends a short supportive text and escalates (risk, urgent) in the same turn: the escalation
 handler sends the crisis resources and the safety question and pauses the bot. The measure is then
@@ -34,6 +38,7 @@ from flows.measures import (
     is_item9_risk,
     item_prompt,
     parse_difficulty,
+    parse_item9,
     parse_option,
     reliable_worsening,
     score,
@@ -131,28 +136,42 @@ class MeasureStep(Step):
 
     # --- answering ------------------------------------------------------------------------
 
+    def _is_risk_item(self, number: int) -> bool:
+        return catalog().risk_items.get(get_measure(self.measure).id) == number
+
     def on_input(self, rt: Runtime, text: str, payload: str | None) -> Outcome:
         measure = get_measure(self.measure)
         number = self._number(rt)
         item = next(i for i in measure.items if i.number == number)
         parse = parse_option if item.scored else parse_difficulty
         value = parse(payload, rt.ctx.locale) if payload else None
-        if value is None:
+        interpreted = False
+        if value is None and self._is_risk_item(number):
+            # Only a clear "not at all" is 0; an unclear reply counts as positive (item9.py).
+            answer = parse_item9(text)
+            if answer is not None:
+                value, interpreted = answer.value, answer.interpreted
+        elif value is None:
             value = parse(text, rt.ctx.locale)
         if value is None:
             rt.retries += 1
             if rt.retries >= self.max_tries:
                 rt.emit(m.RecordAnswer(rt.state, f"{self.prefix}_item{number}", None, text))
+                if self._is_risk_item(number):
+                    return self._unanswered(rt, f"after {rt.retries} unclear replies")
                 return Goto(self.on_fail or self.next)
             return self._ask(rt, reask=True)
         rt.retries = 0
-        rt.emit(m.RecordMeasure(self.measure, number, value))
+        if interpreted:
+            rt.emit(m.RecordMeasure(self.measure, number, value, raw=text, interpreted=True))
+        else:
+            rt.emit(m.RecordMeasure(self.measure, number, value))
         answers = dict(rt.variables.get(f"{self.prefix}_answers") or {})
         answers[str(number)] = value
         rt.variables[f"{self.prefix}_answers"] = answers
         scored = {int(k): int(v) for k, v in answers.items()}
         if is_item9_risk(self.measure, number, value):
-            self._risk(rt, value)
+            self._risk(rt, value, interpreted)
             if all(i.number in scored for i in measure.items if i.scored):
                 self._finish(rt, scored)
                 return Goto(self.on_risk or self.next)
@@ -163,11 +182,21 @@ class MeasureStep(Step):
         self._finish(rt, scored)
         return Goto(self.next)
 
-    def _risk(self, rt: Runtime, value: int) -> None:
+    def _unanswered(self, rt: Runtime, why: str) -> Outcome:
+        # Never a silent 0 or a silent skip: a person looks at it (risk, high: the concern
+        # response) and nothing else is asked on top of it.
+        detail = f"PHQ-9 item 9 unanswered {why}" if self.measure == "phq9" else why
+        rt.emit(m.Escalate("risk", "high", detail))
+        return Goto(self.on_risk or self.on_fail or self.next)
+
+    def _risk(self, rt: Runtime, value: int, interpreted: bool = False) -> None:
         # The supportive words come first; the escalation handler then sends the crisis resources
         # and the safety question in this same turn (and pauses the bot for a coach).
         rt.emit(m.Send(rt.text(RISK), urgent=True, key=f"{rt.flow.id}.{RISK}"))
-        rt.emit(m.Escalate("risk", "urgent", f"{self.measure} item 9 answered {value}"))
+        detail = f"{self.measure} item 9 answered {value}"
+        if interpreted:
+            detail += " (an unclear reply, counted as positive)"
+        rt.emit(m.Escalate("risk", "urgent", detail))
 
     def _finish(self, rt: Runtime, answers: dict[int, int]) -> None:
         result = score(self.measure, answers)
@@ -187,4 +216,7 @@ class MeasureStep(Step):
             rt.emit(m.Escalate("worsening", "high", detail))
 
     def on_timeout(self, rt: Runtime) -> Outcome:
-        return handle_timeout(self.timeout, rt)
+        outcome = handle_timeout(self.timeout, rt)
+        if isinstance(outcome, Goto) and self._is_risk_item(self._number(rt)):
+            return self._unanswered(rt, "(the measure timed out)")
+        return outcome

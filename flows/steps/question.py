@@ -5,7 +5,7 @@ mood:
   type: question
   prompt: ask_mood               # text key
   answer:
-    type: integer                # choice | integer | yes_no | text | time
+    type: integer                # choice | integer | yes_no | text | time | country
     min: 0
     max: 10
   save: mood                     # variable that receives the value
@@ -17,7 +17,8 @@ mood:
 ```
 Choices: `answer: {type: choice, options: [{value: walk, label: opt_walk}]}` (options may carry
 `synonyms: {en: [stroll], es: [paseo]}`); their labels are listed under the prompt ("1 Walk") and
-offered as buttons where the channel has them.
+offered as buttons where the channel has them. A `country` answer (an ISO code or an English or
+Spanish name) saves the ISO code, and its name in the patient's language as `<save>_name`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flows import model as m
 from flows.answers import Option, parse_answer
+from flows.safety.country import country_name
 from flows.steps.base import (
     Goto,
     Outcome,
@@ -40,7 +42,7 @@ from flows.steps.base import (
     timeout_targets,
 )
 
-ANSWER_TYPES = ("choice", "integer", "yes_no", "text", "time")
+ANSWER_TYPES = ("choice", "integer", "yes_no", "text", "time", "country")
 
 
 class OptionSpec(BaseModel):
@@ -52,7 +54,7 @@ class OptionSpec(BaseModel):
 
 class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    type: Literal["choice", "integer", "yes_no", "text", "time"]
+    type: Literal["choice", "integer", "yes_no", "text", "time", "country"]
     min: int | None = None
     max: int | None = None
     max_length: int = Field(default=500, gt=0, le=2000)
@@ -95,7 +97,9 @@ class QuestionStep(Step):
         return keys
 
     def sets(self) -> list[str]:
-        return [self.save] if self.save else []
+        if not self.save:
+            return []
+        return [self.save, f"{self.save}_name"] if self.answer.type == "country" else [self.save]
 
     def _choices(self, rt: Runtime) -> tuple[tuple[str, str], ...]:
         return tuple((rt.text(o.label), o.value) for o in self.answer.options)
@@ -120,6 +124,8 @@ class QuestionStep(Step):
         if value is not None:
             if self.save:
                 rt.variables[self.save] = value
+                if self.answer.type == "country":
+                    rt.variables[f"{self.save}_name"] = country_name(value, rt.ctx.locale)
             rt.emit(m.RecordAnswer(rt.state, self.save, value, text))
             return Goto(self.next)
         rt.retries += 1

@@ -55,6 +55,9 @@ class Patient(Base):
     safety_state: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # When an open safety check counts as unanswered (bot/coaching/safetycheck.py).
     safety_check_due: Mapped[datetime | None] = mapped_column(index=True)
+    # Where the patient says they are (ISO alpha-2; migration 0010_country): picks their crisis
+    # lines ahead of their phone number's country and TANDEM_DEFAULT_COUNTRY.
+    country: Mapped[str | None] = mapped_column(String(2))
 
 
 class ChannelIdentity(Base):

@@ -36,6 +36,9 @@ def run(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[
         ("TANDEM_ONCALL_PHONE", "555-0100"),
         ("TANDEM_ONCALL_PHONE", "+15550000000"),
         ("TANDEM_SAFEGUARDING_GUIDANCE", "   "),
+        ("TANDEM_DEFAULT_COUNTRY", "XX"),
+        ("TANDEM_DEFAULT_COUNTRY", "Mexico"),
+        ("TANDEM_CRISIS_RESOURCES_FILE", "/nonexistent/resources.yaml"),
     ],
 )
 def test_invalid_setting_names_the_variable(variable: str, value: str) -> None:

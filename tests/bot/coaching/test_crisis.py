@@ -146,7 +146,7 @@ async def test_risk_during_onboarding(tandem: Tandem) -> None:
     assert await paused(tandem, receipt.patient_id)
 
 
-async def test_spanish_patient_gets_spanish_resources(tandem: Tandem) -> None:
+async def test_spanish_patient_gets_spanish_resources_for_where_they_are(tandem: Tandem) -> None:
     receipt = await say(tandem, "hola")
     async with tandem.db.session() as session, session.begin():
         patient = await session.get(Patient, receipt.patient_id)
@@ -155,7 +155,9 @@ async def test_spanish_patient_gets_spanish_resources(tandem: Tandem) -> None:
     before = await last_id(tandem)
     await say(tandem, "me quiero matar")
     sent = await outbound(tandem, receipt.patient_id, after=before)
-    assert "024" in sent[0] and sent[1].startswith("¿Estás a salvo")
+    # No phone number and no stated country: the deployment default (US), never Spain by language.
+    assert "988" in sent[0] and "Importas" in sent[0] and sent[1].startswith("¿Estás a salvo")
+    assert "024" not in sent[0]
 
 
 async def test_opted_out_patient_still_gets_resources(tandem: Tandem) -> None:

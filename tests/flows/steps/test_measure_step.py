@@ -201,3 +201,92 @@ def test_reliable_worsening_against_the_last_total(
 def test_screeners_never_check_worsening() -> None:
     _, actions = _run("phq2", ["3", "3"], last_scores={"phq2": 0})
     assert not [a for a in actions if isinstance(a, m.Escalate)]
+
+
+@pytest.mark.parametrize(
+    ("reply", "locale"),
+    [("maybe a bit", "en"), ("once or twice", "en"), ("I wouldn't say never", "en"),
+     ("sometimes", "en"), ("idk", "en"), ("casi nunca", "es"), ("a veces", "es"),
+     ("puede ser", "es"), ("no sé", "es"), ("un poco", "es")],
+)  # fmt: skip
+def test_unclear_item9_counts_as_positive_and_escalates_in_the_same_turn(
+    reply: str, locale: str
+) -> None:
+    library = _library("phq9")
+    result = step(library, None, m.Start("t"), _ctx(locale))
+    for answer in ["0"] * 8:
+        result = step(library, result.run, m.Text(answer), _ctx(locale))
+    result = step(library, result.run, m.Text(reply), _ctx(locale))
+    recorded = [a for a in result.actions if isinstance(a, m.RecordMeasure)]
+    assert recorded == [m.RecordMeasure("phq9", 9, 1, raw=reply, interpreted=True)]
+    escalations = [a for a in result.actions if isinstance(a, m.Escalate)]
+    assert [(e.reason, e.priority) for e in escalations] == [("risk", "urgent")]
+    assert "unclear" in escalations[0].detail
+    assert [a.outcome for a in result.actions if isinstance(a, m.FlowEnded)] == ["risk"]
+
+
+@pytest.mark.parametrize("reply", ["0", "not at all", "never", "no", "nunca", "para nada"])
+def test_clear_zero_on_item9_is_zero_and_quiet(reply: str) -> None:
+    _, actions = _run("phq9", ["0"] * 8 + [reply, "0"])
+    assert m.RecordMeasure("phq9", 9, 0) in actions
+    assert not [a for a in actions if isinstance(a, m.Escalate)]
+
+
+def test_item9_unanswered_after_the_reasks_escalates_high_never_a_silent_skip() -> None:
+    run, actions = _run("phq9", ["0"] * 8 + ["what?", "hmm"])
+    escalations = [a for a in actions if isinstance(a, m.Escalate)]
+    assert [(e.reason, e.priority) for e in escalations] == [("risk", "high")]
+    assert escalations[0].detail.startswith("PHQ-9 item 9 unanswered")
+    assert not [a for a in actions if isinstance(a, m.RecordMeasure) and a.item == 9]
+    assert run is not None and run.status == "ended"
+    assert [a.outcome for a in actions if isinstance(a, m.FlowEnded)] == ["risk"]
+
+
+def test_other_items_keep_todays_parsing() -> None:
+    # "maybe a bit" on item 1 is not understood (asked again), not read as an answer.
+    _, actions = _run("phq9", ["maybe a bit"])
+    assert not [a for a in actions if isinstance(a, m.RecordMeasure)]
+    assert not [a for a in actions if isinstance(a, m.Escalate)]
+
+
+def test_measure_timing_out_on_item9_escalates_high() -> None:
+    definition = {
+        "id": "t",
+        "start": "ask",
+        "steps": {
+            "ask": {"type": "measure", "measure": "phq9", "on_risk": "risk", "next": "done",
+                    "timeout": {"after_hours": 1, "then": "closed"}},
+            "closed": {"type": "end", "outcome": "closed"},
+            "risk": {"type": "end", "outcome": "risk"},
+            "done": {"type": "end"},
+        },
+    }  # fmt: skip
+    library = FlowLibrary([CompiledFlow(FlowSource(definition, COMMON))])
+    result = step(library, None, m.Start("t"), _ctx())
+    for answer in ["0"] * 8:
+        result = step(library, result.run, m.Text(answer), _ctx())
+    assert result.run is not None and result.run.timeout_at is not None
+    late = m.Context(**{**vars(_ctx()), "now": result.run.timeout_at})
+    result = step(library, result.run, m.Timeout(), late)
+    escalations = [a for a in result.actions if isinstance(a, m.Escalate)]
+    assert [(e.reason, e.priority) for e in escalations] == [("risk", "high")]
+    assert "timed out" in escalations[0].detail
+    assert [a.outcome for a in result.actions if isinstance(a, m.FlowEnded)] == ["risk"]
+
+
+def test_measure_timing_out_before_item9_does_not_escalate() -> None:
+    definition = {
+        "id": "t",
+        "start": "ask",
+        "steps": {
+            "ask": {"type": "measure", "measure": "phq9", "next": "done",
+                    "timeout": {"after_hours": 1, "then": "done"}},
+            "done": {"type": "end"},
+        },
+    }  # fmt: skip
+    library = FlowLibrary([CompiledFlow(FlowSource(definition, COMMON))])
+    result = step(library, None, m.Start("t"), _ctx())
+    assert result.run is not None and result.run.timeout_at is not None
+    late = m.Context(**{**vars(_ctx()), "now": result.run.timeout_at})
+    result = step(library, result.run, m.Timeout(), late)
+    assert not [a for a in result.actions if isinstance(a, m.Escalate)]

@@ -1,0 +1,121 @@
+"""Language, country and Spanish help keywords: the interceptor at ORDER_KEYWORDS.
+
+ENGLISH / INGLES and ESPAÑOL / ESPANOL / SPANISH switch `patients.locale` and confirm in the new
+language; LANGUAGE / IDIOMA explain how, in both. AYUDA answers like HELP, always from Tandem:
+Twilio's Advanced Opt-Out only answers its own English keywords. COUNTRY / PAÍS with a code or a
+name ("PAIS México", "COUNTRY mx") sets `patients.country`, which picks the crisis lines; alone,
+it says which country is in use; with something that names no country it says so, but only when
+the keyword is in capitals ("country music" may answer a flow). Runs after opt-out. A brand-new
+patient whose first message is one of these gets the reply and then onboarding, in the new language.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import exists, select
+
+from bot.actions import Turn
+from bot.channels.optout import help_text, keyword, send_reply
+from bot.country import country_of, resources_for
+from bot.settings import Settings
+from flows.answers import fold
+from flows.safety.country import country_name, parse_country
+from storage.models import FlowRun, Message
+
+ORDER_KEYWORDS = 25  # after opt-out and HELP (20), before a coach's takeover hold (30)
+
+LANGUAGE_WORDS = {
+    "ENGLISH": "en",
+    "INGLES": "en",
+    "INGLÉS": "en",
+    "ESPAÑOL": "es",
+    "ESPANOL": "es",
+    "SPANISH": "es",
+    "CASTELLANO": "es",
+}
+HOW_TO_SWITCH = frozenset({"LANGUAGE", "IDIOMA", "LANG"})
+HELP_WORDS_ES = frozenset({"AYUDA"})
+_COUNTRY = re.compile(r"^(?:country|pais)(?:\s*[:=-]?\s*(?P<value>.+))?$")
+
+TEXTS = {
+    "en": {
+        "language_set": "Done: I'll write to you in English from now on. "
+        "Para español, responde ESPAÑOL.",
+        "country_set": "Thanks. I'll use the help lines for {name}. To change it, reply "
+        "COUNTRY and your country, e.g. COUNTRY MX.",
+        "country_unknown": "Sorry, I couldn't match that to a country, so I'm still using the "
+        "help lines for {name}. Try COUNTRY and a 2-letter code, e.g. COUNTRY MX.",
+        "country_show": "I'm using the help lines for {name}. To change it, reply COUNTRY and "
+        "your country, e.g. COUNTRY MX.",
+    },
+    "es": {
+        "language_set": "Listo: a partir de ahora te escribiré en español. "
+        "For English, reply ENGLISH.",
+        "country_set": "Gracias. Usaré las líneas de ayuda de {name}. Para cambiarlo, responde "
+        "PAIS y tu país, p. ej. PAIS MX.",
+        "country_unknown": "Perdona, no reconozco ese país, así que sigo usando las líneas de "
+        "ayuda de {name}. Prueba PAIS y el código de 2 letras, p. ej. PAIS MX.",
+        "country_show": "Uso las líneas de ayuda de {name}. Para cambiarlo, responde PAIS y tu "
+        "país, p. ej. PAIS MX.",
+    },
+}
+# Both languages at once: the patient may not read the one they are set to.
+HOW_TO_SWITCH_TEXT = "Reply ENGLISH for English. Responde ESPAÑOL para español."
+
+
+def _text(locale: str, key: str, **values: str) -> str:
+    return TEXTS.get(locale, TEXTS["en"])[key].format(**values)
+
+
+class KeywordInterceptor:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def __call__(self, turn: Turn, message: Message) -> bool:
+        word, _ = keyword(message.body)
+        patient = turn.patient
+        if word in LANGUAGE_WORDS:
+            previous, patient.locale = patient.locale, LANGUAGE_WORDS[word]
+            await turn.log("locale_changed", {"from": previous, "to": patient.locale})
+            await send_reply(turn, _text(patient.locale, "language_set"), "keyword.language_set")
+            return await _started(turn)
+        if word in HOW_TO_SWITCH:
+            await send_reply(turn, HOW_TO_SWITCH_TEXT, "keyword.language_help")
+            return True
+        if word in HELP_WORDS_ES:
+            emergency = (await resources_for(turn)).emergency
+            await send_reply(
+                turn, help_text(self.settings, patient.locale, emergency), "keyword.help"
+            )
+            return True
+        match = _COUNTRY.match(fold(message.body)) if len(message.body) <= 100 else None
+        if match is None:
+            return False
+        value = match.group("value")
+        if not value:
+            name = country_name(await country_of(turn), patient.locale)
+            await send_reply(
+                turn, _text(patient.locale, "country_show", name=name), "keyword.country"
+            )
+            return True
+        code = parse_country(value)
+        if code is None:
+            if not message.body.lstrip().startswith(("COUNTRY", "PAIS", "PAÍS")):
+                return False  # "country music" is an answer to a flow, not a keyword
+            name = country_name(await country_of(turn), patient.locale)
+            reply = _text(patient.locale, "country_unknown", name=name)
+            await turn.log("country_not_understood", {})
+            await send_reply(turn, reply, "keyword.country_unknown")
+            return True
+        await turn.log("country_changed", {"from": patient.country, "to": code})
+        patient.country = code
+        name = country_name(code, patient.locale)
+        await send_reply(turn, _text(patient.locale, "country_set", name=name), "keyword.country")
+        return await _started(turn)
+
+
+async def _started(turn: Turn) -> bool:
+    """False for a brand-new patient, so onboarding starts now (in the language just chosen)."""
+    started = exists().where(FlowRun.patient_id == turn.patient.id)
+    return bool(await turn.session.scalar(select(started)))
