@@ -2,29 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cache
 
 from flows.safety.lexicon import Entry, Lexicon, Negation, load_builtin
-from flows.safety.normalize import CLAUSE, normalize
+from flows.safety.normalize import CLAUSE, tokenize
 
 HUMAN_REQUEST = "human_request"
 # Typo tolerance only for long words: short words have too many real-word neighbours.
 _MIN_TYPO_LEN = 6
+# Evidence is for a log line and a coach's screen, not a transcript.
+_MAX_EVIDENCE = 80
+_NOT_SPACE = re.compile(r"[^ ]")
 
 
 @dataclass(frozen=True)
 class RiskSignal:
+    """One detection: its category, the lexicon entry, and the words that triggered it."""
+
     category: str
     entry: str
     negated: bool
+    evidence: str = ""
+    source: str = "lexicon"
 
 
 @dataclass(frozen=True)
 class RiskAssessment:
+    """The verdict on one message; ``level`` is "risk", "concern" or "none"."""
+
     level: str
     signals: tuple[RiskSignal, ...]
     lexicon_version: str
+    safeguarding: bool = False
 
     @property
     def urgent(self) -> bool:
@@ -35,6 +47,11 @@ class RiskAssessment:
     def wants_human(self) -> bool:
         """True when the person asked for a human (risk alone does not set it)."""
         return any(s.category == HUMAN_REQUEST for s in self.signals)
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """The detected categories, sorted and unique."""
+        return tuple(sorted({s.category for s in self.signals}))
 
 
 def _deletions(word: str) -> set[str]:
@@ -70,6 +87,7 @@ _BY_LANGUAGE = {lx.language: lx for lx in _LEXICONS}
 _TYPOS = _typo_index(_LEXICONS)
 _NEGATION = _merge_negation(_LEXICONS)
 _IDIOMS = tuple(lx.idioms for lx in _LEXICONS if lx.idioms is not None)
+_MINOR = tuple(lx.minor for lx in _LEXICONS if lx.minor is not None)
 
 
 def _ordered(locale: str) -> tuple[Lexicon, ...]:
@@ -81,8 +99,9 @@ def _ordered(locale: str) -> tuple[Lexicon, ...]:
 
 
 def _mask_idioms(text: str) -> str:
+    # Spaces survive the mask so token positions (and the evidence spans) stay aligned.
     for idioms in _IDIOMS:
-        text = idioms.sub(lambda m: "#" * len(m.group(0)), text)
+        text = idioms.sub(lambda m: _NOT_SPACE.sub("#", m.group(0)), text)
     return text
 
 
@@ -106,30 +125,52 @@ def _is_negated(tokens: list[str], index: int) -> bool:
     return False
 
 
+@dataclass
+class _Hit:
+    entry: Entry
+    negated: bool
+    first: int
+    last: int
+
+
 class _Scan:
     """One message, tokenised once; collects the strongest reading of each entry."""
 
-    def __init__(self, masked: str) -> None:
-        self.text = masked
-        self.tokens = masked.split(" ") if masked else []
+    def __init__(self, original: str) -> None:
+        self.original = original
+        tokens, self.spans = tokenize(original)
+        self.text = _mask_idioms(" ".join(tokens))
+        self.tokens = self.text.split(" ") if self.text else []
         self.starts: list[int] = []
         offset = 0
         for token in self.tokens:
             self.starts.append(offset)
             offset += len(token) + 1
-        self.found: dict[str, tuple[Entry, bool]] = {}
+        self.found: dict[str, _Hit] = {}
+        self.runs = _single_letter_runs(self.tokens)
 
-    def record(self, entry: Entry, token_index: int) -> None:
-        negated = _is_negated(self.tokens, token_index)
+    def record(self, entry: Entry, first: int, last: int) -> None:
+        negated = _is_negated(self.tokens, first)
         previous = self.found.get(entry.id)
         # One plain (un-negated) mention outweighs any number of negated ones.
-        if previous is None or (previous[1] and not negated):
-            self.found[entry.id] = (entry, negated)
+        if previous is None or (previous.negated and not negated):
+            self.found[entry.id] = _Hit(entry, negated, first, last)
 
     def match_entries(self, lexicon: Lexicon) -> None:
         for entry in lexicon.entries:
             for match in entry.regex.finditer(self.text):
-                self.record(entry, bisect_right(self.starts, match.start()) - 1)
+                first = bisect_right(self.starts, match.start()) - 1
+                last = bisect_right(self.starts, max(match.end() - 1, match.start())) - 1
+                self.record(entry, first, last)
+
+    def match_spaced_runs(self, lexicon: Lexicon) -> None:
+        # "i w a n t t o d i e": short words lose their boundaries when every letter is spaced,
+        # so runs of single letters are joined and matched with separators made optional.
+        for first, last in self.runs:
+            joined = "".join(self.tokens[first : last + 1])
+            for entry in lexicon.entries:
+                if _compact(entry).search(joined):
+                    self.record(entry, first, last)
 
     def match_typos(self) -> None:
         for i, token in enumerate(self.tokens):
@@ -137,16 +178,60 @@ class _Scan:
                 continue
             for variant in _deletions(token):
                 for entry in _TYPOS.get(variant, ()):
-                    self.record(entry, i)
+                    self.record(entry, i, i)
+
+    def evidence(self, hit: _Hit) -> str:
+        words = self.original[self.spans[hit.first][0] : self.spans[hit.last][1]]
+        words = " ".join(words.split())
+        return words if len(words) <= _MAX_EVIDENCE else words[: _MAX_EVIDENCE - 1] + "…"
+
+    def is_minor(self) -> bool:
+        return any(pattern.search(self.text) for pattern in _MINOR)
 
 
-def _level(found: list[tuple[Entry, bool]]) -> str:
-    if not found:
+_MIN_RUN = 5
+
+
+def _single_letter_runs(tokens: list[str]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    start = None
+    for i, token in enumerate([*tokens, ""]):
+        if len(token) == 1 and token.isalpha():
+            start = i if start is None else start
+            continue
+        if start is not None and i - start >= _MIN_RUN:
+            runs.append((start, i - 1))
+        start = None
+    return runs
+
+
+@cache
+def _compact(entry: Entry) -> re.Pattern[str]:
+    # Same phrases with every separator optional and no word boundaries (only used on the
+    # joined-up letters of a spaced-out run, which has no spaces left).
+    pattern = entry.regex.pattern.replace("[ |]{1,3}", "[ |]{0,3}")
+    pattern = pattern.replace("(?<![a-z0-9])", "").replace("(?![a-z0-9])", "")
+    return re.compile(pattern)
+
+
+def _keep(hits: list[_Hit]) -> list[_Hit]:
+    # Context entries ("tonight") count only beside a plain (un-negated) risk-level signal
+    # they qualify: "tonight" next to "said goodbye to everyone" (unclear) is not a plan.
+    present = {
+        h.entry.category
+        for h in hits
+        if not h.negated and not h.entry.needs and h.entry.level == "risk"
+    }
+    return [h for h in hits if not h.entry.needs or h.entry.needs & present]
+
+
+def _level(hits: list[_Hit]) -> str:
+    if not hits:
         return "none"
-    for entry, negated in found:
-        if entry.level == "risk" and not negated and entry.category != HUMAN_REQUEST:
+    for hit in hits:
+        if hit.entry.level == "risk" and not hit.negated and hit.entry.category != HUMAN_REQUEST:
             return "risk"
-    return "possible"
+    return "concern"
 
 
 def assess(text: str, locale: str = "en") -> RiskAssessment:
@@ -154,23 +239,38 @@ def assess(text: str, locale: str = "en") -> RiskAssessment:
 
     ``locale`` only orders the signals (its own language first); all lexicons are always used
     because people switch languages mid-message. Levels: "risk" for an un-negated risk entry;
-    "possible" for negated mentions, unclear phrases and requests for a human; "none" otherwise.
-    A request for a human alone is "possible" so nothing is silently dropped, but ``urgent``
-    stays False and ``wants_human`` is True.
+    "concern" for passive ideation, hopelessness, negated mentions, eating-disorder signs,
+    unclear phrases and requests for a human; "none" otherwise. A request for a human alone is
+    "concern" so nothing is silently dropped, but ``urgent`` stays False and ``wants_human`` is
+    True. Abuse disclosed by someone who shows signs of being a child is reported as
+    ``abuse_child`` and marks ``safeguarding``.
     """
     lexicons = _ordered(locale)
-    scan = _Scan(_mask_idioms(normalize(text)))
+    scan = _Scan(text)
     if scan.tokens:
         for lexicon in lexicons:
             scan.match_entries(lexicon)
+            scan.match_spaced_runs(lexicon)
         scan.match_typos()
     rank = {lx.language: i for i, lx in enumerate(lexicons)}
-    found = sorted(
-        scan.found.values(),
-        key=lambda item: (rank.get(item[0].id.split(".")[0], len(rank)), item[0].id),
+    hits = sorted(
+        _keep(list(scan.found.values())),
+        key=lambda h: (rank.get(h.entry.id.split(".")[0], len(rank)), h.entry.id),
     )
+    minor = bool(hits) and scan.is_minor()
+    signals = tuple(
+        RiskSignal(
+            "abuse_child" if minor and h.entry.category == "abuse_adult" else h.entry.category,
+            h.entry.id,
+            h.negated,
+            scan.evidence(h),
+        )
+        for h in hits
+    )
+    categories = {s.category for s in signals if not s.negated}
     return RiskAssessment(
-        level=_level(found),
-        signals=tuple(RiskSignal(e.category, e.id, negated) for e, negated in found),
+        level=_level(hits),
+        signals=signals,
         lexicon_version="+".join(f"{lx.language}:{lx.version}" for lx in lexicons),
+        safeguarding="abuse_child" in categories or (minor and "sexual_abuse" in categories),
     )

@@ -17,10 +17,27 @@ import yaml
 
 from flows.safety.normalize import normalize
 
+# After the C-SSRS screener (Posner et al. 2011) plus the wider risks CLINICAL.md lists.
 CATEGORIES = frozenset(
-    {"suicide", "self_harm", "abuse", "violence", "overdose", "eating_disorder", "human_request"}
+    {
+        "passive_ideation",
+        "active_ideation",
+        "method",
+        "intent",
+        "plan",
+        "preparatory",
+        "attempt",
+        "self_harm",
+        "abuse_adult",
+        "abuse_child",
+        "sexual_abuse",
+        "violence",
+        "eating_disorder",
+        "hopelessness",
+        "human_request",
+    }
 )
-LEVELS = frozenset({"risk", "possible"})
+LEVELS = frozenset({"risk", "concern"})
 LEXICON_DIR = Path(__file__).parent / "lexicon"
 
 # Words this short are never joined to a neighbour or spread out ("i sh" must not match "ish").
@@ -40,6 +57,8 @@ class Entry:
     level: str
     regex: re.Pattern[str]
     typos: tuple[str, ...]
+    # Context entries ("tonight", a pill emoji) count only next to a signal of these categories.
+    needs: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -57,6 +76,8 @@ class Lexicon:
     entries: tuple[Entry, ...]
     idioms: re.Pattern[str] | None
     negation: Negation
+    # Signs the writer is a child ("I'm 13", "8th grade"): abuse then becomes a safeguarding case.
+    minor: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -194,12 +215,15 @@ def _entry(raw: Any, compiler: _Compiler, seen: set[str], source: str) -> Entry:
     level = raw.get("level", "risk")
     if level not in LEVELS:
         raise ValueError(f"{where}: level must be one of {sorted(LEVELS)}")
+    needs = frozenset(_texts(raw.get("needs", []), f"{where} needs"))
+    if needs - CATEGORIES:
+        raise ValueError(f"{where}: needs unknown categories {sorted(needs - CATEGORIES)}")
     phrases = _texts(raw.get("phrases", []), where)
     typo_words = tuple(sorted(_words(raw.get("typos", []), where)))
     if not (phrases or typo_words):
         raise ValueError(f"{where}: needs phrases and/or typos")
     regex = compiler.pattern(phrases + list(typo_words))
-    return Entry(entry_id, category, level, regex, typo_words)
+    return Entry(entry_id, category, level, regex, typo_words, needs)
 
 
 def load_lexicon(path: Path) -> Lexicon:
@@ -233,6 +257,7 @@ def load_lexicon(path: Path) -> Lexicon:
         if not isinstance(idiom, dict):
             raise ValueError(f"{source}: every idiom must be a mapping with phrases")
         idiom_phrases.extend(_texts(idiom.get("phrases"), f"{source} idiom {idiom.get('id')}"))
+    minor = _texts(data.get("minor") or [], f"{source} minor")
     seen: set[str] = set()
     entries = tuple(
         _entry(e, compiler, seen, source) for e in _require(data, "entries", list, source)
@@ -243,6 +268,7 @@ def load_lexicon(path: Path) -> Lexicon:
         entries=entries,
         idioms=compiler.pattern(idiom_phrases) if idiom_phrases else None,
         negation=negation,
+        minor=compiler.pattern(minor) if minor else None,
     )
 
 

@@ -2,7 +2,8 @@
 
 Both the message and every lexicon phrase go through the same pipeline, so spelling tricks that
 the pipeline removes (accents, case, elongation, leetspeak) cannot make a phrase and a message
-disagree.
+disagree. The detector also needs to point back at the words as the person wrote them, so
+:func:`tokenize` keeps, for every normalised token, the span of the original text it came from.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ CLAUSE = "|"
 
 # Apostrophes are deleted (not turned into spaces) so "don't" and "dont" normalise alike.
 _APOSTROPHES = re.compile(r"['’‘`´ʼʹ]")
-# Punctuation followed by whitespace ends a clause; inside a word ("k.i.l.l") it is only spacing.
-_CLAUSE_PUNCT = re.compile(r"[.!?;,:]+(?=\s|$)")
+# Punctuation at the end of a chunk ends a clause; inside a word ("k.i.l.l") it is only spacing.
+_CLAUSE_PUNCT = re.compile(r"[.!?;,:]+$")
 # "!" or "|" wedged between letters is a stand-in for "i" ("k!ll", "k|ll").
 _BANG_I = re.compile(r"(?<=[a-z])[!|](?=[a-z])")
 # Censoring stars inside a word ("sh*t") are dropped so the word is not split in two.
 _STARS = re.compile(r"(?<=[a-z])\*+(?=[a-z])")
-_TOKEN = re.compile(r"\||[a-z0-9@$]+")
+_TOKEN = re.compile(r"[a-z0-9@$]+")
 _LEADING_NUMBER = re.compile(r"^(\d+)(?=[a-z@$])")
 _HAS_LETTER = re.compile(r"[a-z]")
 # Every run of a repeated letter becomes one letter. Phrases are squeezed the same way, so
@@ -30,6 +31,22 @@ _REPEAT = re.compile(r"([a-z])\1+")
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 )
+_CHUNK = re.compile(r"\S+")
+# Emoji people use for means or death become words of their own ("emojipills"), never the
+# plain word, so "cut the cake 🔪" cannot read as a knife in a sentence about oneself. The
+# skull is left out on purpose: "💀" means "I'm laughing" far more often than anything else.
+EMOJI_WORDS = {
+    "🔪": "emojiknife",
+    "🗡": "emojiknife",
+    "💊": "emojipills",
+    "🪢": "emojirope",
+    "⚰": "emojicoffin",
+    "🪦": "emojigrave",
+    "🔫": "emojigun",
+    "🩸": "emojiblood",
+    "🩹": "emojibandage",
+}
+_EMOJI = re.compile("|".join(map(re.escape, EMOJI_WORDS)))
 
 
 def _fold(text: str) -> str:
@@ -41,8 +58,6 @@ def _fold(text: str) -> str:
 
 
 def _clean_token(token: str) -> list[str]:
-    if token == CLAUSE:
-        return [token]
     parts: list[str] = []
     lead = _LEADING_NUMBER.match(token)
     if lead:
@@ -58,20 +73,42 @@ def _clean_token(token: str) -> list[str]:
     return parts
 
 
+def _chunk_tokens(chunk: str) -> list[str]:
+    chunk = _EMOJI.sub(lambda m: f" {EMOJI_WORDS[m.group(0)]} ", chunk)
+    folded = _APOSTROPHES.sub("", _fold(chunk))
+    folded = _STARS.sub("", _BANG_I.sub("i", folded))
+    out: list[str] = []
+    for piece in folded.split():
+        ends_clause = bool(_CLAUSE_PUNCT.search(piece))
+        for raw in _TOKEN.findall(piece):
+            out.extend(_clean_token(raw))
+        if ends_clause:
+            out.append(CLAUSE)
+    return out
+
+
+def tokenize(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """Normalised tokens of ``text`` and, for each, the (start, end) of its original chunk.
+
+    Clause boundaries appear as the token ``|``; tokens hold only ``[a-z0-9]``.
+    """
+    tokens: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for match in _CHUNK.finditer(text):
+        for tok in _chunk_tokens(match.group(0)):
+            if tok == CLAUSE and (not tokens or tokens[-1] == CLAUSE):
+                continue
+            tokens.append(tok)
+            spans.append(match.span())
+    while tokens and tokens[-1] == CLAUSE:
+        tokens.pop()
+        spans.pop()
+    return tokens, spans
+
+
 def normalize(text: str) -> str:
     """Return ``text`` lower-cased, accent-free, de-elongated, as space-separated tokens.
 
     Clause boundaries appear as the token ``|``. Only ``[a-z0-9| ]`` remain.
     """
-    folded = _APOSTROPHES.sub("", _fold(text))
-    folded = _STARS.sub("", _BANG_I.sub("i", folded))
-    folded = _CLAUSE_PUNCT.sub(f" {CLAUSE} ", folded)
-    tokens: list[str] = []
-    for raw in _TOKEN.findall(folded):
-        for tok in _clean_token(raw):
-            if tok == CLAUSE and (not tokens or tokens[-1] == CLAUSE):
-                continue
-            tokens.append(tok)
-    while tokens and tokens[-1] == CLAUSE:
-        tokens.pop()
-    return " ".join(tokens)
+    return " ".join(tokenize(text)[0])
