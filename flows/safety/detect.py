@@ -88,6 +88,10 @@ _TYPOS = _typo_index(_LEXICONS)
 _NEGATION = _merge_negation(_LEXICONS)
 _IDIOMS = tuple(lx.idioms for lx in _LEXICONS if lx.idioms is not None)
 _MINOR = tuple(lx.minor for lx in _LEXICONS if lx.minor is not None)
+_LAUGHTER = frozenset().union(*(lx.laughter for lx in _LEXICONS))
+# Only these are read as hyperbole beside laughter; ideation, self-harm and abuse never are
+# ("i want to die lol" is still a disclosure).
+_HYPERBOLE_CATEGORIES = frozenset({"hopelessness"})
 
 
 def _ordered(locale: str) -> tuple[Lexicon, ...]:
@@ -185,6 +189,9 @@ class _Scan:
         words = " ".join(words.split())
         return words if len(words) <= _MAX_EVIDENCE else words[: _MAX_EVIDENCE - 1] + "…"
 
+    def laughs(self) -> bool:
+        return not _LAUGHTER.isdisjoint(self.tokens)
+
     def is_minor(self) -> bool:
         return any(pattern.search(self.text) for pattern in _MINOR)
 
@@ -253,8 +260,11 @@ def assess(text: str, locale: str = "en") -> RiskAssessment:
             scan.match_spaced_runs(lexicon)
         scan.match_typos()
     rank = {lx.language: i for i, lx in enumerate(lexicons)}
+    found = list(scan.found.values())
+    if found and scan.laughs():
+        found = [h for h in found if h.entry.category not in _HYPERBOLE_CATEGORIES]
     hits = sorted(
-        _keep(list(scan.found.values())),
+        _keep(found),
         key=lambda h: (rank.get(h.entry.id.split(".")[0], len(rank)), h.entry.id),
     )
     minor = bool(hits) and scan.is_minor()

@@ -2,8 +2,8 @@
 
 Phrase syntax (see the header of ``lexicon/en.yaml``): plain words, ``{group}`` for a named
 list of alternatives, ``word?`` / ``{group}?`` for an optional part, ``*`` for any one word,
-``...`` for up to three words, ``#`` for a number and ``##`` for a number of two or more
-digits. Phrases are normalised exactly like messages.
+``...`` for up to three words, ``#`` for a number, ``##`` for a number of two or more
+digits and a final ``$`` for the end of a clause. Phrases are normalised exactly like messages.
 """
 
 from __future__ import annotations
@@ -76,6 +76,8 @@ class Lexicon:
     entries: tuple[Entry, ...]
     idioms: re.Pattern[str] | None
     negation: Negation
+    # Laughter ("lol", "jaja", 😂): hopelessness phrases beside it are hyperbole.
+    laughter: frozenset[str] = frozenset()
     # Signs the writer is a child ("I'm 13", "8th grade"): abuse then becomes a safeguarding case.
     minor: re.Pattern[str] | None = None
 
@@ -122,7 +124,11 @@ class _Compiler:
     def phrase(self, phrase: str, depth: int = 0) -> _Unit:
         if not isinstance(phrase, str) or not phrase.strip():
             raise ValueError(f"{self._source}: empty or non-text phrase {phrase!r}")
-        units = [self._unit(w, depth) for w in phrase.split()]
+        words = phrase.split()
+        # A trailing "$" means the phrase must end its clause ("want to cut $" but not
+        # "want to cut my nails").
+        end = len(words) > 1 and words[-1] == "$"
+        units = [self._unit(w, depth) for w in (words[:-1] if end else words)]
         if all(u.optional or u.gap for u in units) or units[0].gap or units[-1].gap:
             raise ValueError(f"{self._source}: phrase {phrase!r} needs required words at both ends")
         out = ""
@@ -141,6 +147,8 @@ class _Compiler:
             out += f"(?:{sep}{unit.regex})?" if unit.optional else f"{sep}{unit.regex}"
             started = started or not unit.optional
             prev = unit
+        if end:
+            return _Unit(f"(?:{out}(?=[ ]?[|]|$))", units[0].long_left, False)
         return _Unit(f"(?:{out})", units[0].long_left, units[-1].long_right)
 
     def _unit(self, word: str, depth: int) -> _Unit:
@@ -269,6 +277,7 @@ def load_lexicon(path: Path) -> Lexicon:
         idioms=compiler.pattern(idiom_phrases) if idiom_phrases else None,
         negation=negation,
         minor=compiler.pattern(minor) if minor else None,
+        laughter=_words(data.get("laughter") or [], f"{source} laughter"),
     )
 
 

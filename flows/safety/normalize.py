@@ -45,6 +45,9 @@ EMOJI_WORDS = {
     "🔫": "emojigun",
     "🩸": "emojiblood",
     "🩹": "emojibandage",
+    "😂": "emojilaugh",
+    "🤣": "emojilaugh",
+    "😹": "emojilaugh",
 }
 _EMOJI = re.compile("|".join(map(re.escape, EMOJI_WORDS)))
 
