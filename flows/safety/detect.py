@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 from flows.safety.lexicon import Entry, Lexicon, Negation, load_builtin
-from flows.safety.normalize import CLAUSE, tokenize
+from flows.safety.normalize import CLAUSE, REPEAT, normalize, tokenize
 
 HUMAN_REQUEST = "human_request"
 # Typo tolerance only for long words: short words have too many real-word neighbours.
@@ -82,9 +82,29 @@ def _merge_negation(lexicons: tuple[Lexicon, ...]) -> Negation:
     )
 
 
+def _start_index(
+    lexicons: tuple[Lexicon, ...],
+) -> tuple[dict[str, tuple[Entry, ...]], tuple[Entry, ...]]:
+    # Trying each entry only where one of its first words stands keeps a scan to a few
+    # regex attempts per message instead of every phrase at every word.
+    index: dict[str, list[Entry]] = {}
+    anywhere: list[Entry] = []
+    for lexicon in lexicons:
+        for entry in lexicon.entries:
+            if entry.starts is None:
+                anywhere.append(entry)
+                continue
+            for word in entry.starts:
+                index.setdefault(word, []).append(entry)
+    return {k: tuple(v) for k, v in index.items()}, tuple(anywhere)
+
+
 _LEXICONS = load_builtin()
 _BY_LANGUAGE = {lx.language: lx for lx in _LEXICONS}
 _TYPOS = _typo_index(_LEXICONS)
+_STARTS, _ANYWHERE = _start_index(_LEXICONS)
+# Run-together words ("killmyself") begin with a long first word; short ones never join.
+_MIN_PREFIX = 3
 _NEGATION = _merge_negation(_LEXICONS)
 _IDIOMS = tuple(lx.idioms for lx in _LEXICONS if lx.idioms is not None)
 _MINOR = tuple(lx.minor for lx in _LEXICONS if lx.minor is not None)
@@ -129,6 +149,15 @@ def _is_negated(tokens: list[str], index: int) -> bool:
     return False
 
 
+def _starts(tokens: list[str]) -> list[int]:
+    starts: list[int] = []
+    offset = 0
+    for token in tokens:
+        starts.append(offset)
+        offset += len(token) + 1
+    return starts
+
+
 @dataclass
 class _Hit:
     entry: Entry
@@ -142,14 +171,9 @@ class _Scan:
 
     def __init__(self, original: str) -> None:
         self.original = original
-        tokens, self.spans = tokenize(original)
-        self.text = _mask_idioms(" ".join(tokens))
+        self.text = _mask_idioms(normalize(original))
         self.tokens = self.text.split(" ") if self.text else []
-        self.starts: list[int] = []
-        offset = 0
-        for token in self.tokens:
-            self.starts.append(offset)
-            offset += len(token) + 1
+        self.starts = _starts(self.tokens)
         self.found: dict[str, _Hit] = {}
         self.runs = _single_letter_runs(self.tokens)
 
@@ -160,19 +184,55 @@ class _Scan:
         if previous is None or (previous.negated and not negated):
             self.found[entry.id] = _Hit(entry, negated, first, last)
 
-    def match_entries(self, lexicon: Lexicon) -> None:
-        for entry in lexicon.entries:
-            for match in entry.regex.finditer(self.text):
-                first = bisect_right(self.starts, match.start()) - 1
-                last = bisect_right(self.starts, max(match.end() - 1, match.start())) - 1
-                self.record(entry, first, last)
+    def _record_match(self, entry: Entry, start: int, end: int) -> None:
+        first = bisect_right(self.starts, start) - 1
+        last = bisect_right(self.starts, max(end - 1, start)) - 1
+        self.record(entry, first, last)
 
-    def match_spaced_runs(self, lexicon: Lexicon) -> None:
+    def match_entries(self) -> None:
+        for i, token in enumerate(self.tokens):
+            candidates: dict[str, Entry] = {e.id: e for e in _STARTS.get(token, ())}
+            for k in range(_MIN_PREFIX, len(token)):
+                for entry in _STARTS.get(token[:k], ()):
+                    candidates.setdefault(entry.id, entry)
+            for entry in candidates.values():
+                match = entry.regex.match(self.text, self.starts[i])
+                if match:
+                    self._record_match(entry, match.start(), match.end())
+        for entry in _ANYWHERE:
+            for match in entry.regex.finditer(self.text):
+                self._record_match(entry, match.start(), match.end())
+
+    def match_collapsed_runs(self) -> None:
+        # "i want to k i l l myself": each run of single letters becomes one word, and the
+        # rewritten message is scanned again; hits map back to the original token positions.
+        if not self.runs:
+            return
+        tokens: list[str] = []
+        origin: list[int] = []
+        run_at = {first: last for first, last in self.runs}
+        i = 0
+        while i < len(self.tokens):
+            last = run_at.get(i, i)
+            tokens.append(REPEAT.sub(r"\1", "".join(self.tokens[i : last + 1])))
+            origin.append(i)
+            i = last + 1
+        origin.append(len(self.tokens))
+        other = _Scan.__new__(_Scan)
+        other.original, other.text, other.tokens = self.original, " ".join(tokens), tokens
+        other.starts = _starts(tokens)
+        other.found, other.runs = {}, []
+        other.match_entries()
+        for hit in other.found.values():
+            first, last = origin[hit.first], origin[hit.last + 1] - 1
+            self.record(hit.entry, first, last)
+
+    def match_spaced_runs(self) -> None:
         # "i w a n t t o d i e": short words lose their boundaries when every letter is spaced,
         # so runs of single letters are joined and matched with separators made optional.
         for first, last in self.runs:
-            joined = "".join(self.tokens[first : last + 1])
-            for entry in lexicon.entries:
+            joined = REPEAT.sub(r"\1", "".join(self.tokens[first : last + 1]))
+            for entry in (e for lx in _LEXICONS for e in lx.entries):
                 if _compact(entry).search(joined):
                     self.record(entry, first, last)
 
@@ -184,8 +244,19 @@ class _Scan:
                 for entry in _TYPOS.get(variant, ()):
                     self.record(entry, i, i)
 
+    @cached_property
+    def spans(self) -> list[tuple[int, int]] | None:
+        # Only messages with a hit need the slower, span-keeping tokenisation.
+        tokens, spans = tokenize(self.original)
+        return spans if len(tokens) == len(self.tokens) else None
+
     def evidence(self, hit: _Hit) -> str:
-        words = self.original[self.spans[hit.first][0] : self.spans[hit.last][1]]
+        spans = self.spans
+        if spans is None:
+            # Unicode compatibility forms made the two tokenisations differ: fall back to
+            # the normalised words rather than point at the wrong ones.
+            return " ".join(self.tokens[hit.first : hit.last + 1])[:_MAX_EVIDENCE]
+        words = self.original[spans[hit.first][0] : spans[hit.last][1]]
         words = " ".join(words.split())
         return words if len(words) <= _MAX_EVIDENCE else words[: _MAX_EVIDENCE - 1] + "…"
 
@@ -196,7 +267,7 @@ class _Scan:
         return any(pattern.search(self.text) for pattern in _MINOR)
 
 
-_MIN_RUN = 5
+_MIN_RUN = 3
 
 
 def _single_letter_runs(tokens: list[str]) -> list[tuple[int, int]]:
@@ -255,9 +326,9 @@ def assess(text: str, locale: str = "en") -> RiskAssessment:
     lexicons = _ordered(locale)
     scan = _Scan(text)
     if scan.tokens:
-        for lexicon in lexicons:
-            scan.match_entries(lexicon)
-            scan.match_spaced_runs(lexicon)
+        scan.match_entries()
+        scan.match_spaced_runs()
+        scan.match_collapsed_runs()
         scan.match_typos()
     rank = {lx.language: i for i, lx in enumerate(lexicons)}
     found = list(scan.found.values())

@@ -59,6 +59,8 @@ class Entry:
     typos: tuple[str, ...]
     # Context entries ("tonight", a pill emoji) count only next to a signal of these categories.
     needs: frozenset[str] = frozenset()
+    # Words a match can begin with (None: any word); the detector only tries the entry there.
+    starts: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,16 +97,9 @@ def _word_unit(word: str) -> _Unit:
     tokens = normalize(word).replace("|", " ").split()
     if not tokens:
         raise ValueError(f"phrase word {word!r} is empty after normalisation")
-    parts: list[str] = []
-    for tok in tokens:
-        if len(tok) >= _MIN_JOIN:
-            # A letter may repeat across spaces ("k i l l") and any letter may be followed by a
-            # space, so spaced-out and run-together spellings both match. The repeat is bounded
-            # so long runs like "k k k k ..." cannot make matching quadratic.
-            chars = (f"{c}(?: ?{c}){{0,4}}" if c.isalpha() else re.escape(c) for c in tok)
-            parts.append(" ?".join(chars))
-        else:
-            parts.append(re.escape(tok))
+    # Letters spaced out ("k i l l") are joined up by the detector before a second pass, so
+    # words compile to plain literals here: that keeps every message scan fast.
+    parts = [re.escape(tok) for tok in tokens]
     regex = _SEP_REQUIRED.join(parts)
     return _Unit(regex, len(tokens[0]) >= _MIN_JOIN, len(tokens[-1]) >= _MIN_JOIN)
 
@@ -150,6 +145,37 @@ class _Compiler:
         if end:
             return _Unit(f"(?:{out}(?=[ ]?[|]|$))", units[0].long_left, False)
         return _Unit(f"(?:{out})", units[0].long_left, units[-1].long_right)
+
+    def first_words(self, phrase: str, depth: int = 0) -> frozenset[str] | None:
+        """The normalised words a match of ``phrase`` can begin with (None: any word)."""
+        found: set[str] = set()
+        for word in phrase.split():
+            if word in ("*", "#", "##", "...", "$"):
+                return None
+            ref = _GROUP_REF.match(word)
+            optional = word.endswith("?")
+            if ref:
+                if depth > _MAX_GROUP_DEPTH or ref.group(1) not in self._groups:
+                    return None
+                for alt in self._groups[ref.group(1)]:
+                    sub = self.first_words(alt, depth + 1)
+                    if sub is None:
+                        return None
+                    found |= sub
+            else:
+                found.add(normalize(word[:-1] if optional else word).replace("|", " ").split()[0])
+            if not optional:
+                break
+        return frozenset(found)
+
+    def starts(self, phrases: list[str]) -> frozenset[str] | None:
+        found: set[str] = set()
+        for phrase in phrases:
+            sub = self.first_words(phrase)
+            if sub is None:
+                return None
+            found |= sub
+        return frozenset(found)
 
     def _unit(self, word: str, depth: int) -> _Unit:
         if word == "*":
@@ -231,7 +257,8 @@ def _entry(raw: Any, compiler: _Compiler, seen: set[str], source: str) -> Entry:
     if not (phrases or typo_words):
         raise ValueError(f"{where}: needs phrases and/or typos")
     regex = compiler.pattern(phrases + list(typo_words))
-    return Entry(entry_id, category, level, regex, typo_words, needs)
+    starts = compiler.starts(phrases + list(typo_words))
+    return Entry(entry_id, category, level, regex, typo_words, needs, starts)
 
 
 def load_lexicon(path: Path) -> Lexicon:

@@ -27,7 +27,7 @@ _LEADING_NUMBER = re.compile(r"^(\d+)(?=[a-z@$])")
 _HAS_LETTER = re.compile(r"[a-z]")
 # Every run of a repeated letter becomes one letter. Phrases are squeezed the same way, so
 # "kill" and "kiiilll" both become "kil" and legitimate double letters still match.
-_REPEAT = re.compile(r"([a-z])\1+")
+REPEAT = re.compile(r"([a-z])\1+")
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 )
@@ -68,7 +68,7 @@ def _clean_token(token: str) -> list[str]:
         parts.append(lead.group(1))
         token = token[lead.end() :]
     if _HAS_LETTER.search(token):
-        token = _REPEAT.sub(r"\1", token.translate(_LEET))
+        token = REPEAT.sub(r"\1", token.translate(_LEET))
     else:
         token = token.replace("@", "").replace("$", "")
     if token:
@@ -109,9 +109,27 @@ def tokenize(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     return tokens, spans
 
 
+_CLAUSE_PUNCT_WHOLE = re.compile(r"[.!?;,:]+(?=\s|$)")
+_TOKEN_WHOLE = re.compile(r"\||[a-z0-9@$]+")
+
+
 def normalize(text: str) -> str:
     """Return ``text`` lower-cased, accent-free, de-elongated, as space-separated tokens.
 
-    Clause boundaries appear as the token ``|``. Only ``[a-z0-9| ]`` remain.
+    Clause boundaries appear as the token ``|``. Only ``[a-z0-9| ]`` remain. This is the fast
+    whole-text path; :func:`tokenize` gives the same tokens with their original spans.
     """
-    return " ".join(tokenize(text)[0])
+    folded = _EMOJI.sub(lambda m: f" {EMOJI_WORDS[m.group(0)]} ", text)
+    folded = _APOSTROPHES.sub("", _fold(folded))
+    folded = _STARS.sub("", _BANG_I.sub("i", folded))
+    folded = _CLAUSE_PUNCT_WHOLE.sub(f" {CLAUSE} ", folded)
+    tokens: list[str] = []
+    for raw in _TOKEN_WHOLE.findall(folded):
+        if raw == CLAUSE:
+            if tokens and tokens[-1] != CLAUSE:
+                tokens.append(raw)
+            continue
+        tokens.extend(_clean_token(raw))
+    while tokens and tokens[-1] == CLAUSE:
+        tokens.pop()
+    return " ".join(tokens)
