@@ -171,7 +171,9 @@ class _Scan:
 
     def __init__(self, original: str) -> None:
         self.original = original
-        self.text = _mask_idioms(normalize(original))
+        normalized = normalize(original)
+        self.unmasked = normalized.split(" ") if normalized else []
+        self.text = _mask_idioms(normalized)
         self.tokens = self.text.split(" ") if self.text else []
         self.starts = _starts(self.tokens)
         self.found: dict[str, _Hit] = {}
@@ -196,6 +198,9 @@ class _Scan:
                 for entry in _STARTS.get(token[:k], ()):
                     candidates.setdefault(entry.id, entry)
             for entry in candidates.values():
+                hit = self.found.get(entry.id)
+                if hit is not None and not hit.negated:
+                    continue  # nothing can outrank a plain hit; long repetitive texts stay fast
                 match = entry.regex.match(self.text, self.starts[i])
                 if match:
                     self._record_match(entry, match.start(), match.end())
@@ -246,9 +251,12 @@ class _Scan:
 
     @cached_property
     def spans(self) -> list[tuple[int, int]] | None:
-        # Only messages with a hit need the slower, span-keeping tokenisation.
-        tokens, spans = tokenize(self.original)
-        return spans if len(tokens) == len(self.tokens) else None
+        # Only messages with a hit need the slower, span-keeping tokenisation, and only as far
+        # as the last hit.
+        limit = max(h.last for h in self.found.values()) + 1
+        tokens, spans = tokenize(self.original, limit)
+        same = tokens[:limit] == self.unmasked[:limit]
+        return spans if same and len(spans) >= limit else None
 
     def evidence(self, hit: _Hit) -> str:
         spans = self.spans

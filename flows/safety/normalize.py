@@ -53,6 +53,8 @@ _EMOJI = re.compile("|".join(map(re.escape, EMOJI_WORDS)))
 
 
 def _fold(text: str) -> str:
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     # Drop combining marks (accents) and format characters (zero-width joiners used to dodge
     # filters), keep everything else.
@@ -90,14 +92,17 @@ def _chunk_tokens(chunk: str) -> list[str]:
     return out
 
 
-def tokenize(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+def tokenize(text: str, limit: int | None = None) -> tuple[list[str], list[tuple[int, int]]]:
     """Normalised tokens of ``text`` and, for each, the (start, end) of its original chunk.
 
-    Clause boundaries appear as the token ``|``; tokens hold only ``[a-z0-9]``.
+    Clause boundaries appear as the token ``|``; tokens hold only ``[a-z0-9]``. With
+    ``limit``, stops once that many tokens are found (a trailing clause mark may remain).
     """
     tokens: list[str] = []
     spans: list[tuple[int, int]] = []
     for match in _CHUNK.finditer(text):
+        if limit is not None and len(tokens) >= limit:
+            return tokens, spans
         for tok in _chunk_tokens(match.group(0)):
             if tok == CLAUSE and (not tokens or tokens[-1] == CLAUSE):
                 continue

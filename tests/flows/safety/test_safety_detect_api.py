@@ -187,3 +187,37 @@ def test_typical_message_is_well_under_two_milliseconds() -> None:
     per_message = _best_time(batch, repeats=5) / (runs * len(messages))
     # The budget is 2 ms on a busy shared machine; an idle one does ~0.2 ms.
     assert per_message < 0.002
+
+
+ANY_CHAR = st.characters(exclude_categories=[])  # surrogates, NUL and controls included
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(st.text(ANY_CHAR, max_size=30), st.sampled_from([*SOUP.split(" "), "💊", "🔪"])),
+        max_size=40,
+    ).map(" ".join)
+)
+def test_assess_never_raises_on_any_text(text: str) -> None:
+    result = assess(text)
+    assert result.level in LEVELS
+    assert all(len(s.evidence) <= 80 for s in result.signals)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\ud800 i want to die \udfff",
+        "\x00kill\x00myself\x00",
+        "i want to die " + "\ud83d" * 100,
+        "x" * 100_000,
+        ("i want to die tonight " * 5000)[:100_000],
+        ("k i l l m y s e l f " * 5000)[:100_000],
+        ("💊 " * 50_000)[:100_000],
+    ],
+)
+def test_odd_and_huge_messages(text: str) -> None:
+    result = assess(text)
+    assert result.level in LEVELS
+    assert _best_time(lambda: assess(text), repeats=1) < 5.0
