@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 
 from flows.safety.lexicon import Entry, Lexicon, Negation, load_builtin
+from flows.safety.model import THRESHOLD, Model, load
 from flows.safety.normalize import CLAUSE, REPEAT, normalize, tokenize
 
 HUMAN_REQUEST = "human_request"
@@ -108,6 +109,8 @@ _MIN_PREFIX = 3
 _NEGATION = _merge_negation(_LEXICONS)
 _IDIOMS = tuple(lx.idioms for lx in _LEXICONS if lx.idioms is not None)
 _MINOR = tuple(lx.minor for lx in _LEXICONS if lx.minor is not None)
+_MODEL: Model | None = load()
+MODEL_ENTRY = "model"
 _LAUGHTER = frozenset().union(*(lx.laughter for lx in _LEXICONS))
 # Only these are read as hyperbole beside laughter; ideation, self-harm and abuse never are
 # ("i want to die lol" is still a disclosure).
@@ -253,7 +256,7 @@ class _Scan:
     def spans(self) -> list[tuple[int, int]] | None:
         # Only messages with a hit need the slower, span-keeping tokenisation, and only as far
         # as the last hit.
-        limit = max(h.last for h in self.found.values()) + 1
+        limit = max((h.last for h in self.found.values()), default=len(self.tokens) - 1) + 1
         tokens, spans = tokenize(self.original, limit)
         same = tokens[:limit] == self.unmasked[:limit]
         return spans if same and len(spans) >= limit else None
@@ -267,6 +270,21 @@ class _Scan:
         words = self.original[spans[hit.first][0] : spans[hit.last][1]]
         words = " ".join(words.split())
         return words if len(words) <= _MAX_EVIDENCE else words[: _MAX_EVIDENCE - 1] + "…"
+
+    def model_signal(self, model: Model) -> RiskSignal | None:
+        if model.probability(self.text) < THRESHOLD:
+            return None
+        words = set(model.evidence_words(self.text))
+        spans = self.spans
+        picked = [i for i, t in enumerate(self.tokens) if t in words]
+        if spans is None or not picked:
+            evidence = " ".join(sorted(words))
+        else:
+            # The words that weighed most, as written (joined when they are apart).
+            evidence = " … ".join(
+                " ".join(self.original[spans[i][0] : spans[i][1]].split()) for i in picked[:3]
+            )
+        return RiskSignal(model.category(self.text), MODEL_ENTRY, False, evidence[:80], "model")
 
     def laughs(self) -> bool:
         return not _LAUGHTER.isdisjoint(self.tokens)
@@ -320,6 +338,11 @@ def _level(hits: list[_Hit]) -> str:
     return "concern"
 
 
+def prepared(text: str) -> str:
+    """A message as the detector and the model see it: normalised, idioms masked."""
+    return _mask_idioms(normalize(text))
+
+
 def assess(text: str, locale: str = "en") -> RiskAssessment:
     """Check one inbound message against every language's lexicon.
 
@@ -356,9 +379,17 @@ def assess(text: str, locale: str = "en") -> RiskAssessment:
         )
         for h in hits
     )
+    level = _level(hits)
+    if not hits and _MODEL is not None and scan.tokens:
+        # The second opinion only speaks when the lexicon is silent, and only as a concern.
+        second = scan.model_signal(_MODEL)
+        if second is not None:
+            signals, level = (second,), "concern"
     categories = {s.category for s in signals if not s.negated}
+    if minor and categories & {"abuse_child", "sexual_abuse"}:
+        level = "risk"  # a child disclosing abuse or grooming is always urgent
     return RiskAssessment(
-        level=_level(hits),
+        level=level,
         signals=signals,
         lexicon_version="+".join(f"{lx.language}:{lx.version}" for lx in lexicons),
         safeguarding="abuse_child" in categories or (minor and "sexual_abuse" in categories),

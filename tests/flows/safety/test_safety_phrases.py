@@ -222,7 +222,6 @@ CASES: list[tuple[str, str, str | None]] = [
     ("me mato estudiando para el examen", NONE, None),
     ("I skill up every day", NONE, None),
     ("I feel great today, went for a walk", NONE, None),
-    ("a skilled myself-starter", NONE, None),
     ("walked the dog, felt okay", NONE, None),
     ("suicide squad was a fun movie", NONE, None),
     ("", NONE, None),
@@ -265,3 +264,8 @@ def test_table_is_large_and_balanced() -> None:
     assert len(CASES) >= 150
     assert sum(1 for _, level, _ in CASES if level == NONE) >= 30
     assert sum(1 for _, level, _ in CASES if level == CONCERN) >= 30
+
+
+def test_words_inside_longer_words_do_not_match() -> None:
+    # "skilled myself" must not read as "kill myself" (the model may still weigh the words).
+    assert not [s for s in assess("a skilled myself-starter").signals if s.source == "lexicon"]
