@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 
 from flows.safety.lexicon import Entry, Lexicon, Negation, load_builtin
 from flows.safety.model import THRESHOLD, Model, load
@@ -111,6 +111,7 @@ _IDIOMS = tuple(lx.idioms for lx in _LEXICONS if lx.idioms is not None)
 _MINOR = tuple(lx.minor for lx in _LEXICONS if lx.minor is not None)
 _MODEL: Model | None = load()
 MODEL_ENTRY = "model"
+_MODEL_MIN_WORDS = 3
 _LAUGHTER = frozenset().union(*(lx.laughter for lx in _LEXICONS))
 # Only these are read as hyperbole beside laughter; ideation, self-harm and abuse never are
 # ("i want to die lol" is still a disclosure).
@@ -181,6 +182,8 @@ class _Scan:
         self.starts = _starts(self.tokens)
         self.found: dict[str, _Hit] = {}
         self.runs = _single_letter_runs(self.tokens)
+        self._spans: tuple[list[str], list[tuple[int, int]]] | None = None
+        self._span_hint = 0
 
     def record(self, entry: Entry, first: int, last: int) -> None:
         negated = _is_negated(self.tokens, first)
@@ -252,17 +255,20 @@ class _Scan:
                 for entry in _TYPOS.get(variant, ()):
                     self.record(entry, i, i)
 
-    @cached_property
-    def spans(self) -> list[tuple[int, int]] | None:
+    def spans(self, last: int) -> list[tuple[int, int]] | None:
+        """Original spans of tokens 0..last (None if the two tokenisations disagree)."""
         # Only messages with a hit need the slower, span-keeping tokenisation, and only as far
-        # as the last hit.
-        limit = max((h.last for h in self.found.values()), default=len(self.tokens) - 1) + 1
-        tokens, spans = tokenize(self.original, limit)
-        same = tokens[:limit] == self.unmasked[:limit]
-        return spans if same and len(spans) >= limit else None
+        # as the last word quoted; a longer request recomputes.
+        limit = last + 1
+        if self._spans is None or len(self._spans[1]) < limit:
+            self._spans = tokenize(self.original, max(limit, self._span_hint))
+        tokens, spans = self._spans
+        if len(spans) < limit or tokens[:limit] != self.unmasked[:limit]:
+            return None
+        return spans
 
     def evidence(self, hit: _Hit) -> str:
-        spans = self.spans
+        spans = self.spans(hit.last)
         if spans is None:
             # Unicode compatibility forms made the two tokenisations differ: fall back to
             # the normalised words rather than point at the wrong ones.
@@ -272,17 +278,21 @@ class _Scan:
         return words if len(words) <= _MAX_EVIDENCE else words[: _MAX_EVIDENCE - 1] + "…"
 
     def model_signal(self, model: Model) -> RiskSignal | None:
+        # No second opinion on what the lexicon explained as an idiom ("me muero de risa"),
+        # nor on a few words, where n-grams carry too little context to mean anything.
+        if "#" in self.text or sum(1 for t in self.tokens if t != CLAUSE) < _MODEL_MIN_WORDS:
+            return None
         if model.probability(self.text) < THRESHOLD:
             return None
         words = set(model.evidence_words(self.text))
-        spans = self.spans
-        picked = [i for i, t in enumerate(self.tokens) if t in words]
+        picked = [i for i, t in enumerate(self.tokens) if t in words][:3]
+        spans = self.spans(picked[-1]) if picked else None
         if spans is None or not picked:
             evidence = " ".join(sorted(words))
         else:
             # The words that weighed most, as written (joined when they are apart).
             evidence = " … ".join(
-                " ".join(self.original[spans[i][0] : spans[i][1]].split()) for i in picked[:3]
+                " ".join(self.original[spans[i][0] : spans[i][1]].split()) for i in picked
             )
         return RiskSignal(model.category(self.text), MODEL_ENTRY, False, evidence[:80], "model")
 
@@ -370,6 +380,8 @@ def assess(text: str, locale: str = "en") -> RiskAssessment:
         key=lambda h: (rank.get(h.entry.id.split(".")[0], len(rank)), h.entry.id),
     )
     minor = bool(hits) and scan.is_minor()
+    # Tokenise for evidence once, as far as the last quoted word.
+    scan._span_hint = max((h.last + 1 for h in hits), default=0)
     signals = tuple(
         RiskSignal(
             "abuse_child" if minor and h.entry.category == "abuse_adult" else h.entry.category,

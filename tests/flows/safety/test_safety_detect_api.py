@@ -151,7 +151,10 @@ def test_assess_never_raises_and_is_quick(text: str, locale: str) -> None:
     assert _best_time(lambda: assess(text, locale)) < 0.02
 
 
-SOUP = "i want to kill my self myself k i l l die no not dont me quiero matar sh kms kys pills"
+SOUP = (
+    "i want to kill my self myself k i l l die no not dont me quiero matar sh kms kys pills"
+    " lol jaja hopeless burden tonight im 13 my dad hits sleep forever no aguanto mas"
+)
 WORDS = st.sampled_from([*SOUP.split(" "), "took", "20", ".", ",", "!", "💀", "dad", "hits"])
 
 
