@@ -21,20 +21,10 @@ def add_commands(sub: Any) -> None:
     ev.add_argument("file", type=Path, help="UTF-8 file, one 'label<TAB>text' per line")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
     ev.add_argument("--locale", default="en", help="patient locale to assess with (default en)")
-    tr = safety_sub.add_parser(
-        "train", help="rebuild the second-opinion model (flows/safety/model.json) from the corpus"
-    )
-    tr.add_argument("--corpus", type=Path, default=None, help="labelled TSV (default: the corpus)")
-    tr.add_argument(
-        "--out", type=Path, default=None, help="weights file (default: the shipped one)"
-    )
-    tr.add_argument("--check", action="store_true", help="exit 1 if the weights file is stale")
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Run `tandem safety eval|train`; eval exits 0 once scored, 2 on a bad file."""
-    if args.safety_command == "train":
-        return _train(args, out, err)
+    """Run `tandem safety eval`: 0 once scored (whatever the figures), 2 on a bad file."""
     try:
         cases = load_corpus(args.file)
     except CorpusError as exc:
@@ -46,27 +36,4 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
         out.write("\n")
     else:
         out.write(format_report(report) + "\n")
-    return 0
-
-
-def _train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from flows.safety.model import MODEL_FILE, dumps
-    from flows.safety.training import DEFAULT_CORPUS, train_corpus
-
-    corpus = args.corpus or DEFAULT_CORPUS
-    target = args.out or MODEL_FILE
-    try:
-        text = dumps(train_corpus(load_corpus(corpus)))
-    except (CorpusError, ValueError) as exc:
-        print(f"tandem safety train: {exc}", file=err)
-        return 2
-    if args.check:
-        current = target.read_text(encoding="utf-8") if target.exists() else ""
-        if current != text:
-            print(f"tandem safety train: {target} is stale; run `tandem safety train`", file=err)
-            return 1
-        print(f"{target} is current", file=out)
-        return 0
-    target.write_text(text, encoding="utf-8")
-    print(f"wrote {target} ({len(text)} bytes) from {corpus}", file=out)
     return 0

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from functools import cache
 
 from flows.safety.lexicon import Entry, Lexicon, Negation, load_builtin
-from flows.safety.model import THRESHOLD, Model, load
 from flows.safety.normalize import CLAUSE, REPEAT, normalize, tokenize
 
 HUMAN_REQUEST = "human_request"
@@ -27,6 +26,8 @@ class RiskSignal:
     entry: str
     negated: bool
     evidence: str = ""
+    # Which layer spoke: "lexicon" for every signal today ("model" is reserved for a
+    # statistical second opinion, none ships: see the README on why).
     source: str = "lexicon"
 
 
@@ -109,9 +110,6 @@ _MIN_PREFIX = 3
 _NEGATION = _merge_negation(_LEXICONS)
 _IDIOMS = tuple(lx.idioms for lx in _LEXICONS if lx.idioms is not None)
 _MINOR = tuple(lx.minor for lx in _LEXICONS if lx.minor is not None)
-_MODEL: Model | None = load()
-MODEL_ENTRY = "model"
-_MODEL_MIN_WORDS = 3
 _LAUGHTER = frozenset().union(*(lx.laughter for lx in _LEXICONS))
 # Only these are read as hyperbole beside laughter; ideation, self-harm and abuse never are
 # ("i want to die lol" is still a disclosure).
@@ -277,25 +275,6 @@ class _Scan:
         words = " ".join(words.split())
         return words if len(words) <= _MAX_EVIDENCE else words[: _MAX_EVIDENCE - 1] + "…"
 
-    def model_signal(self, model: Model) -> RiskSignal | None:
-        # No second opinion on what the lexicon explained as an idiom ("me muero de risa"),
-        # nor on a few words, where n-grams carry too little context to mean anything.
-        if "#" in self.text or sum(1 for t in self.tokens if t != CLAUSE) < _MODEL_MIN_WORDS:
-            return None
-        if model.probability(self.text) < THRESHOLD:
-            return None
-        words = set(model.evidence_words(self.text))
-        picked = [i for i, t in enumerate(self.tokens) if t in words][:3]
-        spans = self.spans(picked[-1]) if picked else None
-        if spans is None or not picked:
-            evidence = " ".join(sorted(words))
-        else:
-            # The words that weighed most, as written (joined when they are apart).
-            evidence = " … ".join(
-                " ".join(self.original[spans[i][0] : spans[i][1]].split()) for i in picked
-            )
-        return RiskSignal(model.category(self.text), MODEL_ENTRY, False, evidence[:80], "model")
-
     def laughs(self) -> bool:
         return not _LAUGHTER.isdisjoint(self.tokens)
 
@@ -348,11 +327,6 @@ def _level(hits: list[_Hit]) -> str:
     return "concern"
 
 
-def prepared(text: str) -> str:
-    """A message as the detector and the model see it: normalised, idioms masked."""
-    return _mask_idioms(normalize(text))
-
-
 def assess(text: str, locale: str = "en") -> RiskAssessment:
     """Check one inbound message against every language's lexicon.
 
@@ -392,11 +366,6 @@ def assess(text: str, locale: str = "en") -> RiskAssessment:
         for h in hits
     )
     level = _level(hits)
-    if not hits and _MODEL is not None and scan.tokens:
-        # The second opinion only speaks when the lexicon is silent, and only as a concern.
-        second = scan.model_signal(_MODEL)
-        if second is not None:
-            signals, level = (second,), "concern"
     categories = {s.category for s in signals if not s.negated}
     if minor and categories & {"abuse_child", "sexual_abuse"}:
         level = "risk"  # a child disclosing abuse or grooming is always urgent

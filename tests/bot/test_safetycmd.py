@@ -59,25 +59,3 @@ def test_bad_files_exit_2_naming_the_problem(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "bad.tsv:2: unknown label 'urgent'" in done.stderr
     assert done.stdout == ""
-
-
-def test_train_check_and_write(tmp_path: Path) -> None:
-    corpus = tmp_path / "c.tsv"
-    corpus.write_text("risk\ti want out\nsafe\tnice walk\nconcern\tcant go on\n", encoding="utf-8")
-    out = tmp_path / "m.json"
-    base = [str(TANDEM), "safety", "train", "--corpus", str(corpus), "--out", str(out)]
-    stale = subprocess.run([*base, "--check"], capture_output=True, text=True, timeout=120)
-    assert stale.returncode == 1 and "stale" in stale.stderr
-    wrote = subprocess.run(base, capture_output=True, text=True, timeout=120)
-    assert wrote.returncode == 0 and out.exists()
-    current = subprocess.run([*base, "--check"], capture_output=True, text=True, timeout=120)
-    assert current.returncode == 0, current.stderr
-    bad = tmp_path / "bad.tsv"
-    bad.write_text("nope\tx\n", encoding="utf-8")
-    refused = subprocess.run(
-        [str(TANDEM), "safety", "train", "--corpus", str(bad), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert refused.returncode == 2 and "bad.tsv:1" in refused.stderr

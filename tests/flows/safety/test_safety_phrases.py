@@ -267,5 +267,5 @@ def test_table_is_large_and_balanced() -> None:
 
 
 def test_words_inside_longer_words_do_not_match() -> None:
-    # "skilled myself" must not read as "kill myself" (the model may still weigh the words).
-    assert not [s for s in assess("a skilled myself-starter").signals if s.source == "lexicon"]
+    # "skilled myself" must not read as "kill myself".
+    assert assess("a skilled myself-starter").level == NONE
