@@ -104,6 +104,18 @@ def test_table_covers_every_category_in_both_languages() -> None:
         "Would you like to join?",
         "Thanks. Anything you'd like to add",
         "Talked it through; safe tonight.",
+        # words that squeeze or sit close to risk words
+        "breathe in through your nose for 4, hold for 7",
+        "i got trapped in traffic",
+        "i carved the turkey",
+        "drank half a bottle of wine",
+        "i take a lot of meds for my heart",
+        "take this pill after every meal",
+        "i did it on purpose lol",
+        "purge my closet this weekend",
+        "that comment cut deep",
+        "es una calle sin salida",
+        "tengo ganas de vivir la vida",
     ],
 )
 def test_idioms_and_everyday_talk_stay_quiet(text: str) -> None:
