@@ -21,10 +21,20 @@ def add_commands(sub: Any) -> None:
     ev.add_argument("file", type=Path, help="UTF-8 file, one 'label<TAB>text' per line")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
     ev.add_argument("--locale", default="en", help="patient locale to assess with (default en)")
+    tr = safety_sub.add_parser(
+        "train", help="fit the statistical second opinion on tests/flows/safety (dev only)"
+    )
+    tr.add_argument(
+        "--check", action="store_true", help="only check that model.json matches the data"
+    )
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Run `tandem safety eval`: 0 once scored (whatever the figures), 2 on a bad file."""
+    if args.safety_command == "train":
+        from bot.safetytrain import run as train
+
+        return train(args.check, out, err)
     try:
         cases = load_corpus(args.file)
     except CorpusError as exc:

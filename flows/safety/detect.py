@@ -7,7 +7,10 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
 
+from flows.safety.frames import quieted
 from flows.safety.lexicon import Entry, Lexicon, Negation, load_builtin
+from flows.safety.model import HUMAN_THRESHOLD, URGENT_THRESHOLD, features
+from flows.safety.model import load as load_model
 from flows.safety.normalize import CLAUSE, REPEAT, normalize, tokenize
 
 HUMAN_REQUEST = "human_request"
@@ -26,8 +29,7 @@ class RiskSignal:
     entry: str
     negated: bool
     evidence: str = ""
-    # Which layer spoke: "lexicon" for every signal today ("model" is reserved for a
-    # statistical second opinion, none ships: see the README on why).
+    # Which layer spoke: "lexicon", or "model" (the statistical second opinion, model.py).
     source: str = "lexicon"
 
 
@@ -327,6 +329,49 @@ def _level(hits: list[_Hit]) -> str:
     return "concern"
 
 
+# What the second opinion calls what it found: it has no lexicon category to name.
+MODEL_CATEGORY = "possible_risk"
+MODEL_MIN_WORDS = 3
+_SELF_FRAMED = frozenset(
+    {"active_ideation", "passive_ideation", "self_harm", "preparatory", "plan", "method", "attempt"}
+)
+
+
+def _second_opinion(
+    scan: _Scan, signals: tuple[RiskSignal, ...], level: str
+) -> tuple[tuple[RiskSignal, ...], str]:
+    """Let the model raise a concern (or a request for a person) the lexicon did not see; it
+    never lowers what the lexicon found."""
+    model = load_model()
+    if model is None or not scan.tokens:
+        return signals, level
+    found = features(scan.text)
+    urgent = any(s.category != HUMAN_REQUEST for s in signals)
+    # Short replies ("no", "7", a masked idiom) carry too little for reading risk into them
+    # ("agent" or "humano" alone still reads as asking for a person).
+    count = sum(1 for t in scan.tokens if t.isalpha())
+    if count < len(scan.unmasked) / 2:
+        return signals, level  # mostly an idiom the lexicon knows ("me muero de la vergüenza")
+    if (
+        not urgent
+        and count >= MODEL_MIN_WORDS
+        and model.urgent.probability(found) >= URGENT_THRESHOLD
+    ):
+        words = " ".join(model.evidence(scan.text))
+        signal = RiskSignal(MODEL_CATEGORY, "model.urgent", False, words, "model")
+        return (*signals, signal), "concern" if level == "none" else level
+    human = any(s.category == HUMAN_REQUEST for s in signals)
+    if not urgent and not human and model.human.probability(found) >= HUMAN_THRESHOLD:
+        signal = RiskSignal(HUMAN_REQUEST, "model.human", False, "", "model")
+        return (*signals, signal), "concern" if level == "none" else level
+    return signals, level
+
+
+def model_text(text: str) -> str:
+    """A message as the second opinion reads it: normalised, idioms masked."""
+    return _mask_idioms(normalize(text))
+
+
 def assess(text: str, locale: str = "en") -> RiskAssessment:
     """Check one inbound message against every language's lexicon.
 
@@ -349,6 +394,9 @@ def assess(text: str, locale: str = "en") -> RiskAssessment:
     found = list(scan.found.values())
     if found and scan.laughs():
         found = [h for h in found if h.entry.category not in _HYPERBOLE_CATEGORIES]
+    framed = quieted(scan.text) if scan.tokens else frozenset()
+    if found and framed:
+        found = [h for h in found if h.entry.category not in framed]
     hits = sorted(
         _keep(found),
         key=lambda h: (rank.get(h.entry.id.split(".")[0], len(rank)), h.entry.id),
@@ -366,6 +414,8 @@ def assess(text: str, locale: str = "en") -> RiskAssessment:
         for h in hits
     )
     level = _level(hits)
+    if not framed & _SELF_FRAMED:  # a recovery story, a novel, a haircut: not read by the model
+        signals, level = _second_opinion(scan, signals, level)
     categories = {s.category for s in signals if not s.negated}
     if minor and categories & {"abuse_child", "sexual_abuse"}:
         level = "risk"  # a child disclosing abuse or grooming is always urgent
