@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.coaching.cli import add_commands as add_coach_commands
 
     add_coach_commands(sub)
+    from bot.safetycmd import add_commands as add_safety_commands
+
+    add_safety_commands(sub)
     return parser
 
 
@@ -56,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from bot.flowcmd import run_flows_command
 
         raise SystemExit(run_flows_command(args.flows_command, getattr(args, "flow", None)))
+    if args.command == "safety":
+        from bot.safetycmd import run as run_safety
+
+        raise SystemExit(run_safety(args))
     settings = _settings()
     from bot.logs import configure
 

@@ -69,20 +69,23 @@ def told_sentence(who: Alerted, locale: str) -> str:
 
 
 def categories(result: RiskAssessment) -> list[str]:
-    return sorted({s.category for s in result.signals})
+    return list(result.categories)
 
 
 def safeguarding(result: RiskAssessment) -> bool:
     """A disclosure of abuse of a minor: the coach gets the program's reporting guidance."""
-    return any(s.category == "abuse_child" for s in result.signals)
+    return result.safeguarding
 
 
 def describe(result: RiskAssessment) -> str:
-    """The detail a coach sees on the escalation: each category with the words that raised it."""
+    """What a coach sees on the escalation: each category with the patient's words that raised
+    it (and which layer spoke), e.g. `plan: "tonight's the night"`."""
     parts = []
     for signal in result.signals:
         note = " (negated)" if signal.negated else ""
-        parts.append(f"{signal.category}: {signal.entry}{note}")
+        source = " [second opinion]" if signal.source == "model" else ""
+        evidence = f': "{signal.evidence}"' if signal.evidence else ""
+        parts.append(f"{signal.category}{evidence}{note}{source}")
     return "; ".join(parts)
 
 

@@ -2,8 +2,8 @@
 
 Phrase syntax (see the header of ``lexicon/en.yaml``): plain words, ``{group}`` for a named
 list of alternatives, ``word?`` / ``{group}?`` for an optional part, ``*`` for any one word,
-``...`` for up to three words, ``#`` for a number and ``##`` for a number of two or more
-digits. Phrases are normalised exactly like messages.
+``...`` for up to three words, ``#`` for a number, ``##`` for a number of two or more
+digits and a final ``$`` for the end of a clause. Phrases are normalised exactly like messages.
 """
 
 from __future__ import annotations
@@ -17,10 +17,27 @@ import yaml
 
 from flows.safety.normalize import normalize
 
+# After the C-SSRS screener (Posner et al. 2011) plus the wider risks CLINICAL.md lists.
 CATEGORIES = frozenset(
-    {"suicide", "self_harm", "abuse", "violence", "overdose", "eating_disorder", "human_request"}
+    {
+        "passive_ideation",
+        "active_ideation",
+        "method",
+        "intent",
+        "plan",
+        "preparatory",
+        "attempt",
+        "self_harm",
+        "abuse_adult",
+        "abuse_child",
+        "sexual_abuse",
+        "violence",
+        "eating_disorder",
+        "hopelessness",
+        "human_request",
+    }
 )
-LEVELS = frozenset({"risk", "possible"})
+LEVELS = frozenset({"risk", "concern"})
 LEXICON_DIR = Path(__file__).parent / "lexicon"
 
 # Words this short are never joined to a neighbour or spread out ("i sh" must not match "ish").
@@ -40,6 +57,10 @@ class Entry:
     level: str
     regex: re.Pattern[str]
     typos: tuple[str, ...]
+    # Context entries ("tonight", a pill emoji) count only next to a signal of these categories.
+    needs: frozenset[str] = frozenset()
+    # Words a match can begin with (None: any word); the detector only tries the entry there.
+    starts: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +78,10 @@ class Lexicon:
     entries: tuple[Entry, ...]
     idioms: re.Pattern[str] | None
     negation: Negation
+    # Laughter ("lol", "jaja", 😂): hopelessness phrases beside it are hyperbole.
+    laughter: frozenset[str] = frozenset()
+    # Signs the writer is a child ("I'm 13", "8th grade"): abuse then becomes a safeguarding case.
+    minor: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,16 +97,9 @@ def _word_unit(word: str) -> _Unit:
     tokens = normalize(word).replace("|", " ").split()
     if not tokens:
         raise ValueError(f"phrase word {word!r} is empty after normalisation")
-    parts: list[str] = []
-    for tok in tokens:
-        if len(tok) >= _MIN_JOIN:
-            # A letter may repeat across spaces ("k i l l") and any letter may be followed by a
-            # space, so spaced-out and run-together spellings both match. The repeat is bounded
-            # so long runs like "k k k k ..." cannot make matching quadratic.
-            chars = (f"{c}(?: ?{c}){{0,4}}" if c.isalpha() else re.escape(c) for c in tok)
-            parts.append(" ?".join(chars))
-        else:
-            parts.append(re.escape(tok))
+    # Letters spaced out ("k i l l") are joined up by the detector before a second pass, so
+    # words compile to plain literals here: that keeps every message scan fast.
+    parts = [re.escape(tok) for tok in tokens]
     regex = _SEP_REQUIRED.join(parts)
     return _Unit(regex, len(tokens[0]) >= _MIN_JOIN, len(tokens[-1]) >= _MIN_JOIN)
 
@@ -101,7 +119,11 @@ class _Compiler:
     def phrase(self, phrase: str, depth: int = 0) -> _Unit:
         if not isinstance(phrase, str) or not phrase.strip():
             raise ValueError(f"{self._source}: empty or non-text phrase {phrase!r}")
-        units = [self._unit(w, depth) for w in phrase.split()]
+        words = phrase.split()
+        # A trailing "$" means the phrase must end its clause ("want to cut $" but not
+        # "want to cut my nails").
+        end = len(words) > 1 and words[-1] == "$"
+        units = [self._unit(w, depth) for w in (words[:-1] if end else words)]
         if all(u.optional or u.gap for u in units) or units[0].gap or units[-1].gap:
             raise ValueError(f"{self._source}: phrase {phrase!r} needs required words at both ends")
         out = ""
@@ -120,7 +142,40 @@ class _Compiler:
             out += f"(?:{sep}{unit.regex})?" if unit.optional else f"{sep}{unit.regex}"
             started = started or not unit.optional
             prev = unit
+        if end:
+            return _Unit(f"(?:{out}(?=[ ]?[|]|$))", units[0].long_left, False)
         return _Unit(f"(?:{out})", units[0].long_left, units[-1].long_right)
+
+    def first_words(self, phrase: str, depth: int = 0) -> frozenset[str] | None:
+        """The normalised words a match of ``phrase`` can begin with (None: any word)."""
+        found: set[str] = set()
+        for word in phrase.split():
+            if word in ("*", "#", "##", "...", "$"):
+                return None
+            ref = _GROUP_REF.match(word)
+            optional = word.endswith("?")
+            if ref:
+                if depth > _MAX_GROUP_DEPTH or ref.group(1) not in self._groups:
+                    return None
+                for alt in self._groups[ref.group(1)]:
+                    sub = self.first_words(alt, depth + 1)
+                    if sub is None:
+                        return None
+                    found |= sub
+            else:
+                found.add(normalize(word[:-1] if optional else word).replace("|", " ").split()[0])
+            if not optional:
+                break
+        return frozenset(found)
+
+    def starts(self, phrases: list[str]) -> frozenset[str] | None:
+        found: set[str] = set()
+        for phrase in phrases:
+            sub = self.first_words(phrase)
+            if sub is None:
+                return None
+            found |= sub
+        return frozenset(found)
 
     def _unit(self, word: str, depth: int) -> _Unit:
         if word == "*":
@@ -194,12 +249,16 @@ def _entry(raw: Any, compiler: _Compiler, seen: set[str], source: str) -> Entry:
     level = raw.get("level", "risk")
     if level not in LEVELS:
         raise ValueError(f"{where}: level must be one of {sorted(LEVELS)}")
+    needs = frozenset(_texts(raw.get("needs", []), f"{where} needs"))
+    if needs - CATEGORIES:
+        raise ValueError(f"{where}: needs unknown categories {sorted(needs - CATEGORIES)}")
     phrases = _texts(raw.get("phrases", []), where)
     typo_words = tuple(sorted(_words(raw.get("typos", []), where)))
     if not (phrases or typo_words):
         raise ValueError(f"{where}: needs phrases and/or typos")
     regex = compiler.pattern(phrases + list(typo_words))
-    return Entry(entry_id, category, level, regex, typo_words)
+    starts = compiler.starts(phrases + list(typo_words))
+    return Entry(entry_id, category, level, regex, typo_words, needs, starts)
 
 
 def load_lexicon(path: Path) -> Lexicon:
@@ -233,6 +292,7 @@ def load_lexicon(path: Path) -> Lexicon:
         if not isinstance(idiom, dict):
             raise ValueError(f"{source}: every idiom must be a mapping with phrases")
         idiom_phrases.extend(_texts(idiom.get("phrases"), f"{source} idiom {idiom.get('id')}"))
+    minor = _texts(data.get("minor") or [], f"{source} minor")
     seen: set[str] = set()
     entries = tuple(
         _entry(e, compiler, seen, source) for e in _require(data, "entries", list, source)
@@ -243,6 +303,8 @@ def load_lexicon(path: Path) -> Lexicon:
         entries=entries,
         idioms=compiler.pattern(idiom_phrases) if idiom_phrases else None,
         negation=negation,
+        minor=compiler.pattern(minor) if minor else None,
+        laughter=_words(data.get("laughter") or [], f"{source} laughter"),
     )
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from flows.safety.detect import RiskAssessment, RiskSignal, assess
 from flows.safety.lexicon import CATEGORIES, LEXICON_DIR, load_builtin, load_lexicon
 
-LEVELS = {"none", "possible", "risk"}
+LEVELS = {"none", "concern", "risk"}
 
 
 def _best_time(call: Callable[[], object], repeats: int = 3) -> float:
@@ -28,10 +28,10 @@ def test_urgent_and_wants_human() -> None:
     risk = assess("I want to kill myself")
     assert (risk.level, risk.urgent, risk.wants_human) == ("risk", True, False)
     negated = assess("I don't want to kill myself")
-    assert (negated.level, negated.urgent) == ("possible", True)
+    assert (negated.level, negated.urgent) == ("concern", True)
     assert all(s.negated for s in negated.signals)
     human = assess("can I talk to a real person")
-    assert (human.level, human.urgent, human.wants_human) == ("possible", False, True)
+    assert (human.level, human.urgent, human.wants_human) == ("concern", False, True)
     both = assess("I want to die, let me talk to a real person")
     assert (both.level, both.urgent, both.wants_human) == ("risk", True, True)
     calm = assess("had a nice walk")
@@ -39,11 +39,11 @@ def test_urgent_and_wants_human() -> None:
 
 
 def test_urgent_property_follows_definition() -> None:
-    signal = RiskSignal("abuse", "en.abuse.hurts_me", negated=True)
-    assert RiskAssessment("possible", (signal,), "v").urgent
+    signal = RiskSignal("abuse_adult", "en.abuse_adult.partner", negated=True)
+    assert RiskAssessment("concern", (signal,), "v").urgent
     assert not RiskAssessment("none", (), "v").urgent
     human = RiskSignal("human_request", "en.human_request.talk", negated=False)
-    assert not RiskAssessment("possible", (human,), "v").urgent
+    assert not RiskAssessment("concern", (human,), "v").urgent
 
 
 def test_results_are_frozen() -> None:
@@ -76,7 +76,9 @@ def test_locale_sets_order_and_version() -> None:
 def test_plain_mention_outweighs_negated_one() -> None:
     result = assess("I won't kill myself. Actually I will kill myself")
     assert result.level == "risk"
-    assert [s.negated for s in result.signals if s.category == "suicide"] == [False]
+    assert [s.negated for s in result.signals if s.entry == "en.active_ideation.kill_self"] == [
+        False
+    ]
 
 
 def test_every_signal_is_known() -> None:
@@ -102,26 +104,26 @@ def test_lexicons_cover_every_category_in_both_languages() -> None:
         ("language: en\nentries: []\n", "version"),
         ("version: 1\nlanguage: en\nentries: [{id: a, category: sad, phrases: [x]}]\n", "category"),
         (
-            "version: 1\nlanguage: en\nentries: [{id: a, category: suicide, phrases: [no]}]",
+            "version: 1\nlanguage: en\nentries: [{id: a, category: plan, phrases: [no]}]",
             "text",
         ),
         (
-            "version: 1\nlanguage: en\nentries: [{id: a, category: suicide, phrases: ['{no}']}]",
+            "version: 1\nlanguage: en\nentries: [{id: a, category: plan, phrases: ['{no}']}]",
             "unknown group",
         ),
-        ("version: 1\nlanguage: en\nentries: [{id: a, category: suicide}]\n", "phrases"),
+        ("version: 1\nlanguage: en\nentries: [{id: a, category: active_ideation}]\n", "phrases"),
         (
-            "version: 1\nlanguage: en\nentries: [{id: a, category: suicide, level: high,"
+            "version: 1\nlanguage: en\nentries: [{id: a, category: active_ideation, level: high,"
             " phrases: [x]}]\n",
             "level",
         ),
         (
-            "version: 1\nlanguage: en\nentries: [{id: a, category: suicide, phrases: [x]},"
-            " {id: a, category: suicide, phrases: [y]}]\n",
+            "version: 1\nlanguage: en\nentries: [{id: a, category: active_ideation, phrases: [x]},"
+            " {id: a, category: active_ideation, phrases: [y]}]\n",
             "duplicate",
         ),
         (
-            "version: 1\nlanguage: en\nentries: [{id: a, category: suicide, phrases: ['... x']}]\n",
+            "version: 1\nlanguage: en\nentries: [{id: a, category: plan, phrases: ['... x']}]\n",
             "both ends",
         ),
         ("version: [1\n", "cannot read"),
@@ -149,7 +151,10 @@ def test_assess_never_raises_and_is_quick(text: str, locale: str) -> None:
     assert _best_time(lambda: assess(text, locale)) < 0.02
 
 
-SOUP = "i want to kill my self myself k i l l die no not dont me quiero matar sh kms kys pills"
+SOUP = (
+    "i want to kill my self myself k i l l die no not dont me quiero matar sh kms kys pills"
+    " lol jaja hopeless burden tonight im 13 my dad hits sleep forever no aguanto mas"
+)
 WORDS = st.sampled_from([*SOUP.split(" "), "took", "20", ".", ",", "!", "💀", "dad", "hits"])
 
 
@@ -168,7 +173,7 @@ def test_long_adversarial_messages_stay_linear(text: str) -> None:
     assert _best_time(lambda: assess(text)) < 0.2
 
 
-def test_typical_message_is_well_under_a_millisecond() -> None:
+def test_typical_message_is_well_under_two_milliseconds() -> None:
     messages = [
         "hey coach, I had a rough day at work today and my sleep has been bad",
         "hoy me fue mejor, salí a caminar con mi hermana",
@@ -183,4 +188,39 @@ def test_typical_message_is_well_under_a_millisecond() -> None:
                 assess(message)
 
     per_message = _best_time(batch, repeats=5) / (runs * len(messages))
-    assert per_message < 0.001
+    # The budget is 2 ms on a busy shared machine; an idle one does ~0.2 ms.
+    assert per_message < 0.002
+
+
+ANY_CHAR = st.characters(exclude_categories=[])  # surrogates, NUL and controls included
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(st.text(ANY_CHAR, max_size=30), st.sampled_from([*SOUP.split(" "), "💊", "🔪"])),
+        max_size=40,
+    ).map(" ".join)
+)
+def test_assess_never_raises_on_any_text(text: str) -> None:
+    result = assess(text)
+    assert result.level in LEVELS
+    assert all(len(s.evidence) <= 80 for s in result.signals)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\ud800 i want to die \udfff",
+        "\x00kill\x00myself\x00",
+        "i want to die " + "\ud83d" * 100,
+        "x" * 100_000,
+        ("i want to die tonight " * 5000)[:100_000],
+        ("k i l l m y s e l f " * 5000)[:100_000],
+        ("💊 " * 50_000)[:100_000],
+    ],
+)
+def test_odd_and_huge_messages(text: str) -> None:
+    result = assess(text)
+    assert result.level in LEVELS
+    assert _best_time(lambda: assess(text), repeats=1) < 5.0
