@@ -72,7 +72,9 @@ async def test_risk_mid_checkin_sends_resources_first_pauses_and_escalates(tande
     before = await last_id(tandem)
     await say(tandem, "kms")
     (danger,) = await outbound(tandem, patient_id, after=before)
-    assert danger.startswith("Please call your local emergency number now") and "911" in danger
+    # The emergency number first, then who was told, then the help lines.
+    assert danger.startswith("If you are in immediate danger, call 911 now.")
+    assert RESOURCES_US in danger
     (esc,) = await escalations_of(tandem, patient_id)
     assert esc.repeats >= 1 and esc.screening is not None
     assert esc.screening["outcome"] == "in_danger"
@@ -234,7 +236,8 @@ async def test_unsafe_answer_escalates_to_urgent(tandem: Tandem) -> None:
     await say(tandem, "no")
     sent = await outbound(tandem, patient_id, after=before)
     # Not safe right now: the emergency number comes first.
-    assert sent[0].startswith("Please call your local emergency number") and RESOURCES_US in sent[0]
+    assert sent[0].startswith("If you are in immediate danger, call 911 now.")
+    assert RESOURCES_US in sent[0]
     (esc,) = await escalations_of(tandem, patient_id)
     assert esc.priority == "urgent" and await paused(tandem, patient_id)
 
