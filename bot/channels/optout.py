@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.actions import Turn
 from bot.channels.base import OutboundMessage, SendError
 from bot.clock import Clock
-from bot.outbox import FailureHook
+from bot.outbox import FailureHook, cancel_for_patient
 from bot.settings import Settings
 from storage import repo
 from storage.db import Database
@@ -89,6 +89,7 @@ async def opt_out(
         )
     )
     patient.status = "opted_out"
+    await cancel_for_patient(session, patient.id, now)
     await repo.log(session, now, "opted_out", patient.id, {"reason": reason, "channel": channel})
     return True
 
