@@ -8,6 +8,7 @@ still running after the grace period is killed.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import signal
 import sys
 
@@ -17,6 +18,7 @@ log = structlog.get_logger("tandem.supervisor")
 RESTART_DELAY_SECONDS = 1.0
 GRACE_SECONDS = 30.0  # a child's own shutdown grace is 20 s
 _CHILD = "from bot.cli import main; main()"
+PR_SET_PDEATHSIG = 1
 
 
 async def supervise(host: str, port: int, workers: int, log_level: str) -> int:
@@ -32,7 +34,7 @@ async def supervise(host: str, port: int, workers: int, log_level: str) -> int:
 
     async def keep(index: int) -> None:
         while not stop.is_set():
-            child = await asyncio.create_subprocess_exec(*args)
+            child = await asyncio.create_subprocess_exec(*args, preexec_fn=_die_with_parent)
             children.append(child)
             log.info("web_process_started", index=index, pid=child.pid)
             waiter = asyncio.ensure_future(child.wait())
@@ -49,6 +51,14 @@ async def supervise(host: str, port: int, workers: int, log_level: str) -> int:
     log.info("supervising", url=f"http://{host}:{port}", workers=workers, level=log_level)
     await asyncio.gather(*(keep(i) for i in range(workers)))
     return 0
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the supervisor dies, even by SIGKILL (Linux),
+    so no web process outlives it holding the port."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 async def _terminate(child: asyncio.subprocess.Process, waiter: asyncio.Future[int]) -> None:

@@ -122,3 +122,28 @@ async def test_serve_with_two_workers_answers_on_one_port_and_stops_cleanly(
         assert not [pid for pid in children if os.path.exists(f"/proc/{pid}")]
     finally:
         web.stop()
+
+
+async def test_web_processes_do_not_outlive_a_killed_supervisor(
+    db_url: str, tmp_path: Path
+) -> None:
+    web = Server(db_url, tmp_path / "web.log", args=("--workers", "2"))
+    try:
+        await web.start(timeout=90)
+        assert web.proc is not None
+        children = _children(web.proc.pid)
+        assert children
+        web.kill()
+        deadline = asyncio.get_running_loop().time() + 60
+        while [pid for pid in children if _alive(pid)]:
+            assert asyncio.get_running_loop().time() < deadline, "web processes outlived it"
+            await asyncio.sleep(0.1)
+    finally:
+        web.stop()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
