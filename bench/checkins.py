@@ -199,7 +199,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--due", type=int, default=20_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--batch", type=int, default=50, help="TANDEM_SCHEDULE_BATCH_SIZE")
-    parser.add_argument("--rate", type=float, default=20.0, help="webhooks/s during the burst")
+    parser.add_argument("--rate", type=float, default=5.0, help="webhooks/s during the burst")
     parser.add_argument("--timeout", type=float, default=300.0, help="give up on a run after")
     return parser
 

@@ -63,7 +63,7 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=30, help="inbound: messages per patient")
     parser.add_argument("--patients", type=int, default=200, help="burst: patients")
     parser.add_argument("--enrolled", type=int, default=20_000, help="check-ins: enrolled")
-    parser.add_argument("--due", type=int, default=2_000, help="check-ins: due at once")
+    parser.add_argument("--due", type=int, default=1_000, help="check-ins: due at once")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--deep", type=int, default=1_000_000, help="dispatch: deep queue")
     parser.add_argument("--only", nargs="+", choices=["inbound", "burst", "checkins", "dispatch"])

@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     # Connections one process may hold (no overflow beyond it), and how long a request waits for
     # one before failing (never the driver's 30 s default).
     db_pool_size: int = Field(default=20, ge=1, le=500)
-    db_pool_timeout: float = Field(default=5.0, gt=0, le=60)
+    db_pool_timeout: float = Field(default=10.0, gt=0, le=60)
 
     @field_validator("database_url")
     @classmethod

@@ -47,7 +47,7 @@ def _sqlite_hooks(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, pool_size: int = 20, pool_timeout: float = 5.0) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 20, pool_timeout: float = 10.0) -> AsyncEngine:
     """An async engine for `url` with Tandem's connection settings applied.
 
     `pool_size` is the most connections this process opens (no overflow), so a deployment's
@@ -77,7 +77,7 @@ def create_engine(url: str, *, pool_size: int = 20, pool_timeout: float = 5.0) -
 class Database:
     """The engine plus a session factory; `is_postgres` picks row locking and SKIP LOCKED."""
 
-    def __init__(self, url: str, *, pool_size: int = 20, pool_timeout: float = 5.0) -> None:
+    def __init__(self, url: str, *, pool_size: int = 20, pool_timeout: float = 10.0) -> None:
         self.url = url
         self.engine = create_engine(url, pool_size=pool_size, pool_timeout=pool_timeout)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
