@@ -74,7 +74,9 @@ async def _tandem_done(db: Database, expected: int) -> bool:
     return int(processed) >= expected and int(unsent) == 0
 
 
-async def one(kind: str, backend: str, patients: int, messages: int) -> dict[str, Any]:
+async def one(
+    kind: str, backend: str, patients: int, messages: int, tandem: str = TANDEM
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as workdir:
         url, drop = await fresh_database(backend, Path(workdir))
         db = Database(url)
@@ -88,7 +90,7 @@ async def one(kind: str, backend: str, patients: int, messages: int) -> dict[str
                     args += [public, fake.url]
                     env = {"PYTHONPATH": root}
                 else:
-                    args = [TANDEM, "serve", "--port", str(port)]
+                    args = [tandem, "serve", "--port", str(port)]
                     env = {
                         "TANDEM_DATABASE_URL": url,
                         "TANDEM_PUBLIC_URL": public,
@@ -127,9 +129,9 @@ async def one(kind: str, backend: str, patients: int, messages: int) -> dict[str
     }
 
 
-async def run(backend: str, patients: int, messages: int) -> dict[str, Any]:
+async def run(backend: str, patients: int, messages: int, binary: str = TANDEM) -> dict[str, Any]:
     bare = await one("bare", backend, patients, messages)
-    tandem = await one("tandem", backend, patients, messages)
+    tandem = await one("tandem", backend, patients, messages, binary)
     return {
         "backend": backend,
         "patients": patients,
@@ -146,8 +148,10 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=200)
     parser.add_argument("--messages", type=int, default=3, help="messages per patient")
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="postgres")
+    parser.add_argument("--tandem", default=TANDEM, help="the tandem executable (A/B runs)")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.backend, args.patients, args.messages)), indent=2))
+    report = asyncio.run(run(args.backend, args.patients, args.messages, args.tandem))
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":
