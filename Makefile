@@ -34,8 +34,9 @@ format: $(STAMP)
 docs diagrams: $(STAMP)
 	$(BIN)/tandem flows docs
 
+# Every benchmark side by side on PostgreSQL (bench/run.py; flags there scale it up).
 bench: $(STAMP)
-	$(BIN)/python bench/inbound.py
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -68,19 +69,19 @@ class Process:
         self.proc: subprocess.Popen[bytes] | None = None
 
     async def __aenter__(self) -> Process:
+        # The server's log goes to a file: a pipe nobody reads blocks the server once it fills.
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-", suffix=".log")  # noqa: SIM115
         self.proc = subprocess.Popen(
             self.args,
             env={**os.environ, **self.env},
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         async with aiohttp.ClientSession() as http:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(
-                        self.proc.stderr.read().decode()[-2000:] if self.proc.stderr else ""
-                    )
+                    raise RuntimeError(Path(self.log.name).read_text()[-2000:])
                 try:
                     async with http.get(self.url + self.ready_path) as resp:
                         if resp.status == 200:
@@ -98,6 +99,12 @@ class Process:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self.log.close()
+
+    def pids(self) -> list[int]:
+        """The process and its children (`serve --workers N`)."""
+        assert self.proc is not None
+        return [self.proc.pid, *children(self.proc.pid)]
 
     def rss_mb(self) -> float:
         assert self.proc is not None
@@ -139,6 +146,23 @@ async def load(
     if errors:
         raise RuntimeError(f"{errors} requests failed")
     return len(latencies) / elapsed, latencies
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def percentile(values: list[float], fraction: float) -> float:

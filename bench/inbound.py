@@ -1,5 +1,7 @@
 """Inbound pipeline throughput: Tandem's full pipeline over HTTP (try-it channel) against a bare
-aiohttp handler doing one INSERT per request, in the same run, on SQLite and PostgreSQL.
+aiohttp handler doing one INSERT per request, in the same run, on SQLite and PostgreSQL. Rates
+count processed messages (Tandem: the step committed with its replies in the outbox), not
+acknowledgements.
 
     .venv/bin/python bench/inbound.py [--clients 16] [--messages 100] [--backend both]
 
@@ -13,12 +15,16 @@ import argparse
 import asyncio
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import text
+
 from bench.common import Process, free_port, fresh_database, load, percentile, python
+from storage.db import Database
 
 SCRIPT = ["hi", "yes", "Sam", "9am", "6", "a quiet day", "5", "skip", "7", "walked"]
 TANDEM = str(Path(python()).with_name("tandem"))
@@ -28,9 +34,31 @@ def body(client: int, index: int) -> dict[str, Any]:
     return {"session": f"bench-{client}", "text": SCRIPT[index % len(SCRIPT)], "id": f"{index}"}
 
 
+# What counts as processed: the baseline's one INSERT; Tandem's inbound row marked processed,
+# which commits together with its replies in the outbox.
+PROCESSED = {
+    "baseline": "SELECT count(*) FROM bench_received",
+    "tandem": "SELECT count(*) FROM messages WHERE direction = 'in' AND status = 'processed'",
+}
+
+
+async def wait_count(db: Database, sql: str, target: int, timeout: float = 600) -> float:
+    """Wait until `sql` counts `target`; returns the monotonic time it did."""
+    deadline = time.monotonic() + timeout
+    while True:
+        async with db.engine.connect() as conn:
+            count = int((await conn.execute(text(sql))).scalar() or 0)
+        if count >= target:
+            return time.monotonic()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{count} of {target} processed")
+        await asyncio.sleep(0.05)
+
+
 async def measure(
     backend: str, clients: int, messages: int, workdir: Path
 ) -> tuple[float, float, float]:
+    """(baseline msg/s, Tandem msg/s, Tandem webhook p99 ms), both counted when processed."""
     results = []
     for kind in ("baseline", "tandem"):
         url, drop = await fresh_database(backend, workdir)
@@ -45,16 +73,35 @@ async def measure(
                 "TANDEM_TRY_CHANNEL": "on",
                 "TANDEM_LOG_LEVEL": "warning",
             }
+        db = Database(url)
         try:
             async with Process(args, env, port, "/readyz") as server:
                 target = f"{server.url}/try/api/messages"
+                warm = clients * 5
                 await load(target, lambda c, i: body(c + 10_000, i), clients=clients, per_client=5)
-                rate, latencies = await load(target, body, clients=clients, per_client=messages)
+                await wait_count(db, PROCESSED[kind], warm)
+                started = time.monotonic()
+                _, latencies = await load(target, body, clients=clients, per_client=messages)
+                done = await wait_count(db, PROCESSED[kind], warm + clients * messages)
+                rate = clients * messages / (done - started)
                 results.append((rate, percentile(latencies, 0.99) * 1000))
         finally:
+            await db.close()
             await drop()
     (base_rate, _), (rate, p99) = results
     return base_rate, rate, p99
+
+
+async def run(backend: str, clients: int, messages: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as workdir:
+        base, tandem, p99 = await measure(backend, clients, messages, Path(workdir))
+    return {
+        "backend": backend,
+        "baseline_per_s": round(base, 1),
+        "tandem_per_s": round(tandem, 1),
+        "tandem_ack_p99_ms": round(p99),
+        "ratio": round(tandem / base, 2),
+    }
 
 
 async def main() -> None:
@@ -64,15 +111,14 @@ async def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     args = parser.parse_args()
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    with tempfile.TemporaryDirectory() as workdir:
-        for backend in backends:
-            base, tandem, p99 = await measure(backend, args.clients, args.messages, Path(workdir))
-            print(
-                f"{backend:9s} baseline (1 INSERT/request): {base:7.1f} msg/s | "
-                f"tandem full pipeline: {tandem:7.1f} msg/s (p99 {p99:.0f} ms) | "
-                f"ratio {tandem / base:.2f}",
-                flush=True,
-            )
+    for backend in backends:
+        result = await run(backend, args.clients, args.messages)
+        print(
+            f"{backend:9s} baseline (1 INSERT/request): {result['baseline_per_s']:7.1f} msg/s | "
+            f"tandem full pipeline, processed: {result['tandem_per_s']:7.1f} msg/s "
+            f"(ack p99 {result['tandem_ack_p99_ms']} ms) | ratio {result['ratio']:.2f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

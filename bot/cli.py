@@ -26,6 +26,24 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="bind address (default: TANDEM_HOST)")
     serve.add_argument("--port", type=int, help="port (default: TANDEM_PORT)")
     serve.add_argument("--no-migrate", action="store_true", help="do not migrate on start")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="web processes sharing the port (default 1); with more than 1 they run no "
+        "background loops: run `tandem worker` beside them",
+    )
+    serve.add_argument(
+        "--no-background",
+        action="store_true",
+        help="web process only, no dispatcher/scheduler (as TANDEM_BACKGROUND=off)",
+    )
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+
+    worker = sub.add_parser(
+        "worker", help="run the dispatcher, scheduler, sweeper and coaching tick (no HTTP)"
+    )
+    worker.add_argument("--no-migrate", action="store_true", help="do not migrate on start")
 
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -53,6 +71,36 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    from bot.server import serve, upgrade_database
+
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    if not 0 < port < 65536:
+        print(f"tandem: --port must be between 1 and 65535 (got {port})", file=sys.stderr)
+        raise SystemExit(2)
+    if not 1 <= args.workers <= 64:
+        print(f"tandem: --workers must be between 1 and 64 (got {args.workers})", file=sys.stderr)
+        raise SystemExit(2)
+    if args.workers > 1:
+        from bot.supervisor import supervise
+
+        if not args.no_migrate:
+            asyncio.run(upgrade_database(settings))  # once, before the processes start
+        raise SystemExit(asyncio.run(supervise(host, port, args.workers, settings.log_level)))
+    background = settings.background == "on" and not args.no_background
+    asyncio.run(
+        serve(
+            settings,
+            host,
+            port,
+            migrate=not args.no_migrate,
+            background=background,
+            reuse_port=args.reuse_port,
+        )
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "flows":
@@ -66,16 +114,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = _settings()
     from bot.logs import configure
 
-    configure(settings.log_level if args.command == "serve" else "warning")
+    configure(settings.log_level if args.command in ("serve", "worker") else "warning")
     if args.command == "serve":
-        from bot.server import serve
+        _serve(args, settings)
+    elif args.command == "worker":
+        from bot.server import work
 
-        host = args.host or settings.host
-        port = args.port if args.port is not None else settings.port
-        if not 0 < port < 65536:
-            print(f"tandem: --port must be between 1 and 65535 (got {port})", file=sys.stderr)
-            raise SystemExit(2)
-        asyncio.run(serve(settings, host, port, migrate=not args.no_migrate))
+        asyncio.run(work(settings, migrate=not args.no_migrate))
     elif args.command == "db":
         from bot.server import upgrade_database
 

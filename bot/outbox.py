@@ -9,8 +9,10 @@ again. Retries back off exponentially with jitter (tenacity's wait policy), hono
 
 Throttling: a channel may carry a `throttle` (bot.channels.throttle.Throttle); each send waits on
 it first, so the provider's rate per sender and per recipient is never exceeded by this process.
-Opted-out patients: their ordinary (priority 0) rows are cancelled visibly instead of sent; crisis
-replies and opt-out confirmations (higher priority) still go.
+Opted-out patients: their ordinary (priority 0) rows are cancelled visibly when they opt out
+(`cancel_for_patient`); crisis replies and opt-out confirmations (higher priority) still go.
+Claims and leases are stamped with the database's clock, and the claim walks a partial index of
+pending rows in order, so its cost does not grow with the queue.
 
 Staff alerts (`audience = "staff"`, bot/coaching/notify.py) are rows too, with no patient and no
 message: claimed oldest first and one at a time per staff phone, retried and throttled like the
@@ -23,12 +25,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from tenacity import RetryCallState, wait_exponential_jitter
 
@@ -39,7 +42,7 @@ from bot.channels.throttle import Throttle
 from bot.clock import Clock
 from storage import repo
 from storage.db import Database
-from storage.models import Event, Message, OutboxItem, Patient
+from storage.models import ChannelIdentity, Event, Message, OutboxItem, Patient
 
 log = structlog.get_logger("tandem.outbox")
 _backoff = wait_exponential_jitter(multiplier=2, max=15 * 60, jitter=2)
@@ -137,8 +140,13 @@ class Dispatcher:
             total += handled
         return total
 
-    async def _claim(self) -> list[OutboundMessage]:
-        now = self.clock.now()
+    def claim_query(self, now: datetime, limit: int) -> Select[OutboxItem, str]:
+        """Due rows whose patient has nothing earlier pending or in flight, in claim order.
+
+        It walks ix_outbox_pending_priority_id in order and stops after `limit` claimable rows,
+        so a claim costs the same at any queue depth, given planner statistics (autovacuum, or
+        ANALYZE after a bulk load); tests/bot/test_outbox.py checks the plan on PostgreSQL.
+        """
         earlier = aliased(OutboxItem)
         blocked = exists().where(
             earlier.patient_id == OutboxItem.patient_id,
@@ -154,60 +162,66 @@ class Dispatcher:
                 ),
             ),
         )
+        # The patient's status rides along, so an opted-out patient's stray row is caught at
+        # no extra round trip.
+        query = (
+            select(OutboxItem, Patient.status)
+            .outerjoin(Patient, Patient.id == OutboxItem.patient_id)  # staff rows have none
+            .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now, ~blocked)
+            .order_by(OutboxItem.priority.desc(), OutboxItem.id)
+            .limit(limit)
+        )
+        if self.db.is_postgres:
+            query = query.with_for_update(skip_locked=True, of=OutboxItem)
+        return query
+
+    def _db_now(self) -> Any:
+        """The database's clock for claims and leases, so dispatchers on hosts whose clocks
+        disagree never take each other's in-flight rows for expired. SQLite is one host."""
+        return func.now() if self.db.is_postgres else datetime.now(UTC)
+
+    async def _claim(self) -> list[OutboundMessage]:
+        now = self.clock.now()
         limit = self._batch_limit()
-        due = (OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now)
-        order = (OutboxItem.priority.desc(), OutboxItem.id)
-        query = select(OutboxItem).where(*due, ~blocked).order_by(*order).limit(limit)
-        # Fast path for deep queues: test the ordering rule only on the first rows due, not on
-        # every pending row; the full query runs when that window yields less than a batch.
-        window = select(OutboxItem.id).where(*due).order_by(*order).limit(limit * 10)
-        fast = query.where(OutboxItem.id.in_(window))
+        query = self.claim_query(now, limit)
+        db_now = self._db_now()
         async with self.db.session() as session, session.begin():
             # In-flight rows whose lease ran out belong to a process that died: send them again.
             await session.execute(
                 update(OutboxItem)
                 .where(
-                    OutboxItem.status == "sending", OutboxItem.claimed_at < now - self.config.lease
+                    OutboxItem.status == "sending",
+                    OutboxItem.claimed_at < db_now - self.config.lease,
                 )
                 .values(status="pending")
             )
-            await self._cancel_opted_out(session, now)
-            if self.db.is_postgres:
-                query = query.with_for_update(skip_locked=True, of=OutboxItem)
-                fast = fast.with_for_update(skip_locked=True, of=OutboxItem)
-            rows = list((await session.execute(fast)).scalars())
-            if len(rows) < limit:
-                rows = list((await session.execute(query)).scalars())
+            rows = [(r[0], r[1]) for r in await session.execute(query)]
             seen: set[str] = set()
-            claimed = []
-            for row in rows:
+            claimed: list[OutboxItem] = []
+            for row, patient_status in rows:
+                # One in flight per patient keeps their messages in order; staff alerts (no
+                # patient) go one at a time per staff phone.
                 key = row.patient_id or f"staff:{row.channel}:{row.address}"
                 if key in seen:
-                    continue  # one in flight per patient keeps their messages in order
+                    continue
                 seen.add(key)
-                row.status, row.claimed_at, row.attempts = "sending", now, row.attempts + 1
-                claimed.append(_outbound(row))
-        return claimed
-
-    async def _cancel_opted_out(self, session: Any, now: Any) -> None:
-        """Ordinary rows queued for a patient who opted out are cancelled, with the reason."""
-        rows = await session.execute(
-            select(OutboxItem)
-            .join(Patient, Patient.id == OutboxItem.patient_id)
-            .where(
-                OutboxItem.status == "pending",
-                OutboxItem.priority == 0,
-                Patient.status == "opted_out",
-            )
-            .limit(500)
-        )
-        for row in rows.scalars():
-            row.status, row.last_error = "cancelled", "patient opted out"
-            message = await session.get(Message, row.message_id)
-            if message is not None:
-                message.status, message.error = "failed", "not sent: patient opted out"
-                message.updated_at = now
-            await repo.log(session, now, "message_cancelled", row.patient_id, {"outbox_id": row.id})
+                # A row queued after the opt-out's own cancel (which took all it found then).
+                stray = patient_status == "opted_out" and row.priority == 0
+                if (
+                    stray
+                    and row.patient_id
+                    and await cancel_for_patient(session, row.patient_id, now)
+                ):
+                    continue
+                claimed.append(row)
+            if claimed:
+                await session.execute(
+                    update(OutboxItem)
+                    .where(OutboxItem.id.in_([row.id for row in claimed]))
+                    .values(status="sending", claimed_at=db_now, attempts=OutboxItem.attempts + 1)
+                    .execution_options(synchronize_session=False)
+                )
+        return [_outbound(row) for row in claimed]
 
     async def _send(self, item: OutboundMessage) -> SendResult:
         channel = self.channels.get(item.channel)
@@ -320,6 +334,42 @@ class Dispatcher:
         }
         await repo.log(session, now, "message_failed", row.patient_id, data)
         return True
+
+
+async def cancel_for_patient(session: AsyncSession, patient_id: str, now: datetime) -> int:
+    """Cancel, visibly, the ordinary rows queued for an opted-out patient; returns how many.
+
+    Called in the opt-out's own transaction (bot.channels.optout.opt_out), so the dispatcher never
+    sweeps for them. Kept: urgent rows (priority > 0: crisis replies, opt-out confirmations) and
+    rows not addressed to one of the patient's own channel addresses (staff alerts about them).
+    """
+    own = select(ChannelIdentity.channel, ChannelIdentity.address).where(
+        ChannelIdentity.patient_id == patient_id
+    )
+    result = await session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.patient_id == patient_id,
+            OutboxItem.status == "pending",
+            OutboxItem.priority == 0,
+            tuple_(OutboxItem.channel, OutboxItem.address).in_(own),
+        )
+        .values(status="cancelled", last_error="patient opted out")
+        .returning(OutboxItem.id, OutboxItem.message_id)
+        .execution_options(synchronize_session="fetch")
+    )
+    cancelled = [(row[0], row[1]) for row in result]
+    if not cancelled:
+        return 0
+    await session.execute(
+        update(Message)
+        .where(Message.id.in_([message_id for _, message_id in cancelled]))
+        .values(status="failed", error="not sent: patient opted out", updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    for outbox_id, _ in cancelled:
+        await repo.log(session, now, "message_cancelled", patient_id, {"outbox_id": outbox_id})
+    return len(cancelled)
 
 
 def _outbound(row: OutboxItem) -> OutboundMessage:

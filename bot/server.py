@@ -1,4 +1,11 @@
-"""`tandem serve` and `tandem db upgrade`: start-up, graceful shutdown on SIGTERM."""
+"""`tandem serve`, `tandem worker` and `tandem db upgrade`: start-up, graceful shutdown on SIGTERM.
+
+Process model (docs/DEPLOY.md): a web process answers HTTP; a worker process runs the background
+loops (dispatcher, scheduler, sweeper, coaching tick). `tandem serve` alone is both. With
+`--workers N` (N > 1) a supervisor starts N web-only processes that share the port through
+SO_REUSEPORT, and the background loops belong to `tandem worker` processes, on this machine or
+others, all coordinated by PostgreSQL (row locks and SKIP LOCKED claims).
+"""
 
 from __future__ import annotations
 
@@ -26,8 +33,26 @@ async def upgrade_database(settings: Settings) -> None:
         await db.close()
 
 
-async def serve(settings: Settings, host: str, port: int, *, migrate: bool = True) -> None:
-    """Serve until SIGTERM/SIGINT: then stop accepting, finish in-flight work, and exit."""
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    migrate: bool = True,
+    background: bool = True,
+    reuse_port: bool = False,
+) -> None:
+    """Serve until SIGTERM/SIGINT: then stop accepting, finish in-flight work, and exit.
+
+    Without `background` this is a web process only (see the module docstring)."""
     tandem = Tandem(settings)
     if migrate:
         await tandem.migrate()
@@ -35,16 +60,17 @@ async def serve(settings: Settings, host: str, port: int, *, migrate: bool = Tru
     app = create_app(tandem)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
     await site.start()
-    await tandem.start_background()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    if background:
+        await tandem.start_background()
+    else:
+        await tandem.start_web()
+    stop = _stop_on_signals()
     log.info(
         "serving",
         url=f"http://{host}:{port}",
+        background=background,
         try_channel=settings.try_channel_enabled,
         database=settings.database_url.split("://", 1)[0],
     )
@@ -54,5 +80,21 @@ async def serve(settings: Settings, host: str, port: int, *, migrate: bool = Tru
         log.info("shutting_down")
         # Closing the runner stops the listener first, then waits for in-flight requests.
         await runner.cleanup()
+        await tandem.close()
+        log.info("stopped")
+
+
+async def work(settings: Settings, *, migrate: bool = True) -> None:
+    """`tandem worker`: the background loops and no HTTP, until SIGTERM/SIGINT."""
+    tandem = Tandem(settings)
+    if migrate:
+        await tandem.migrate()
+    await tandem.start_background()
+    stop = _stop_on_signals()
+    log.info("working", database=settings.database_url.split("://", 1)[0])
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting_down")
         await tandem.close()
         log.info("stopped")

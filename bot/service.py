@@ -43,7 +43,11 @@ class Tandem:
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.db = Database(settings.database_url)
+        self.db = Database(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            pool_timeout=settings.db_pool_timeout,
+        )
         self.library = library or FlowLibrary.load()
         if channels is None:
             channels = webhooks.build_channels(settings)
@@ -111,6 +115,11 @@ class Tandem:
         self._add_job(self.sweep, sweep_seconds)
         self._add_job(self.coaching.tick, COACHING_TICK_SECONDS)
         self._scheduler.start()
+
+    async def start_web(self) -> None:
+        """A web-only process (TANDEM_BACKGROUND=off): channels ready to parse webhooks and
+        send, no loops; `tandem worker` processes run those."""
+        await webhooks.start_channels(self, background=False)
 
     def _add_job(self, job: Callable[[], Awaitable[Any]], seconds: float) -> None:
         """An interval job whose running tick shutdown can wait for (its transaction finishes)."""

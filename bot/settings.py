@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     # A send in flight this long belongs to a process that died: it is sent again.
     outbox_lease_seconds: float = 120.0
     enrolment: Literal["open", "invite"] = "open"
+    # Process model (docs/DEPLOY.md): "off" makes `tandem serve` a web process only (no
+    # dispatcher, scheduler, sweeper or coaching tick), for deployments that run `tandem worker`.
+    background: Literal["on", "off"] = "on"
+    # Connections one process may hold (no overflow beyond it), and how long a request waits for
+    # one before failing (never the driver's 30 s default).
+    db_pool_size: int = Field(default=20, ge=1, le=500)
+    db_pool_timeout: float = Field(default=10.0, gt=0, le=60)
 
     @field_validator("database_url")
     @classmethod

@@ -47,8 +47,13 @@ def _sqlite_hooks(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An async engine for `url` with Tandem's connection settings applied."""
+def create_engine(url: str, *, pool_size: int = 20, pool_timeout: float = 10.0) -> AsyncEngine:
+    """An async engine for `url` with Tandem's connection settings applied.
+
+    `pool_size` is the most connections this process opens (no overflow), so a deployment's
+    total is processes x pool size, checked against the server's max_connections; a caller
+    waits at most `pool_timeout` seconds for one (SQLAlchemy's default is 30).
+    """
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
         in_memory = ":memory:" in url
@@ -56,21 +61,25 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         if in_memory:
             kwargs["poolclass"] = StaticPool
             kwargs["connect_args"]["check_same_thread"] = False
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout)
         engine = create_async_engine(url, **kwargs)
         _sqlite_hooks(engine)
         return engine
     # No pre-ping: it costs a round trip per checkout on the hot path. Connections dropped by the
     # server fail their statement, which the caller's transaction handling already copes with,
     # and are recycled well before typical idle-timeouts.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout, pool_recycle=1800
+    )
 
 
 class Database:
     """The engine plus a session factory; `is_postgres` picks row locking and SKIP LOCKED."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 20, pool_timeout: float = 10.0) -> None:
         self.url = url
-        self.engine = create_engine(url, pool_size=pool_size)
+        self.engine = create_engine(url, pool_size=pool_size, pool_timeout=pool_timeout)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.is_postgres = self.engine.dialect.name == "postgresql"
 

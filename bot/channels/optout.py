@@ -21,7 +21,7 @@ from bot.actions import Turn
 from bot.channels.base import OutboundMessage, SendError
 from bot.clock import Clock
 from bot.country import resources_for
-from bot.outbox import FailureHook
+from bot.outbox import FailureHook, cancel_for_patient
 from bot.settings import Settings
 from storage import repo
 from storage.db import Database
@@ -126,6 +126,7 @@ async def opt_out(
         )
     )
     patient.status = "opted_out"
+    await cancel_for_patient(session, patient.id, now)
     await repo.log(session, now, "opted_out", patient.id, {"reason": reason, "channel": channel})
     return True
 

@@ -47,15 +47,19 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
     return channels
 
 
-async def start_channels(tandem: Tandem) -> None:
+async def start_channels(tandem: Tandem, *, background: bool = True) -> None:
     """Recover inbound messages a crash left unprocessed; initialize PTB; register the
-    Telegram webhook (https public URL) or start polling."""
-    # Safe beside other live processes: each patient is processed under their lock.
-    tandem.spawn(tandem.pipeline.sweep_unprocessed(older_than_seconds=0))
+    Telegram webhook (https public URL) or start polling. Without `background` (a web-only
+    process) only PTB is initialized: the worker processes do the rest."""
+    if background:
+        # Safe beside other live processes: each patient is processed under their lock.
+        tandem.spawn(tandem.pipeline.sweep_unprocessed(older_than_seconds=0))
     telegram = tandem.dispatcher.channels.get("telegram")
     if not isinstance(telegram, TelegramChannel):
         return
     await telegram.start()
+    if not background:
+        return
     if tandem.settings.telegram_mode == "polling":
         tandem.spawn_daemon(telegram.poll(lambda data: handle_telegram_update(tandem, data)))
     elif tandem.settings.public_url.startswith("https://"):

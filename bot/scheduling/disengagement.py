@@ -32,14 +32,16 @@ async def replied_since(session: AsyncSession, patient_id: str, since: datetime)
     return rows.first() is not None
 
 
-async def before_checkin(turn: Turn, item: ScheduleItem) -> bool:
+async def before_checkin(turn: Turn, item: ScheduleItem, replied: bool | None = None) -> bool:
     """Count the previous check-in as answered or not; False when a re-engagement text went out
-    in place of this check-in."""
+    in place of this check-in. `replied`: already known (the scheduler reads it for a whole
+    batch at once), else read here."""
     settings = turn.pipeline.settings
     patient = turn.patient
-    replied = item.last_fired_at is None or await replied_since(
-        turn.session, patient.id, item.last_fired_at
-    )
+    if replied is None:
+        replied = item.last_fired_at is None or await replied_since(
+            turn.session, patient.id, item.last_fired_at
+        )
     item.missed = 0 if replied else item.missed + 1
     if item.missed == settings.escalate_after_missed:
         detail = f"no reply to {item.missed} check-ins in a row"

@@ -11,6 +11,7 @@ back and another process fires those rows once.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from bot.scheduling.store import allowed_at, next_daily, zone_of
 from flows import model as m
 from flows.texts import render
 from storage import repo
-from storage.models import FlowRun, Patient, ScheduleItem
+from storage.models import ChannelIdentity, FlowRun, Message, Patient, ScheduleItem
 
 if TYPE_CHECKING:
     from bot.pipeline import Pipeline
@@ -46,6 +47,57 @@ def inactive_reason(patient: Patient, now: datetime) -> str | None:
     if getattr(patient, "bot_paused", False):  # a coach holds the conversation
         return "bot_paused"
     return None
+
+
+@dataclass
+class Prefetched:
+    """What firing a batch reads per patient, fetched with one query each for the whole batch
+    instead of one per row."""
+
+    waiting: dict[str, tuple[str, datetime]]  # latest waiting run: (flow id, updated at)
+    identities: dict[str, ChannelIdentity]  # where replies go (the latest identity)
+    replied: set[int]  # schedule rows whose patient wrote since the row's previous fire
+
+    @classmethod
+    async def load(
+        cls, session: AsyncSession, rows: list[tuple[ScheduleItem, Patient]]
+    ) -> Prefetched:
+        ids = [patient.id for _, patient in rows]
+        if not ids:
+            return cls({}, {}, set())
+        waiting: dict[str, tuple[str, datetime]] = {}
+        runs = await session.execute(
+            select(FlowRun.patient_id, FlowRun.flow_id, FlowRun.updated_at)
+            .where(FlowRun.patient_id.in_(ids), FlowRun.status == "waiting")
+            .order_by(FlowRun.id)
+        )
+        for patient_id, flow_id, updated_at in runs:
+            waiting[patient_id] = (flow_id, updated_at)  # the last one wins
+        identities: dict[str, ChannelIdentity] = {}
+        found = await session.execute(
+            select(ChannelIdentity)
+            .where(ChannelIdentity.patient_id.in_(ids))
+            .order_by(ChannelIdentity.id)
+        )
+        for identity in found.scalars():
+            identities[identity.patient_id] = identity
+        fired = {item.id: item.last_fired_at for item, _ in rows if item.last_fired_at}
+        replied: set[int] = set()
+        if fired:
+            inbound = await session.execute(
+                select(ScheduleItem.id)
+                .join(Message, Message.patient_id == ScheduleItem.patient_id)
+                .where(
+                    ScheduleItem.id.in_(list(fired)),
+                    Message.direction == "in",
+                    Message.created_at > ScheduleItem.last_fired_at,
+                )
+                .distinct()
+            )
+            replied = set(inbound.scalars())
+        # A row never fired before counts as answered (there was nothing to answer).
+        replied.update(item.id for item, _ in rows if item.last_fired_at is None)
+        return cls(waiting, identities, replied)
 
 
 class Scheduler:
@@ -74,6 +126,17 @@ class Scheduler:
         return total
 
     async def run_batch(self) -> int:
+        """Claim up to a batch of due rows (one SKIP LOCKED select) and fire them in one
+        transaction. Optimistic: the batch runs without a savepoint per row, and only if a row
+        fails is it rolled back and redone with one savepoint per row, so one broken row never
+        stops the others and a healthy batch saves two round trips a row."""
+        try:
+            return await self._run_batch(isolated=False)
+        except Exception:
+            log.warning("schedule_batch_retried_per_row", exc_info=True)
+            return await self._run_batch(isolated=True)
+
+    async def _run_batch(self, *, isolated: bool) -> int:
         now = self.pipeline.clock.now()
         query = (
             select(ScheduleItem, Patient)
@@ -86,10 +149,14 @@ class Scheduler:
             query = query.with_for_update(skip_locked=True)
         async with self.db.session() as session, session.begin():
             rows = [(row[0], row[1]) for row in (await session.execute(query)).all()]
+            batch = await Prefetched.load(session, rows)
             for item, patient in rows:
+                if not isolated:
+                    await self._fire(session, item, patient, now, batch)
+                    continue
                 try:
                     async with session.begin_nested():
-                        await self._fire(session, item, patient, now)
+                        await self._fire(session, item, patient, now, batch)
                 except Exception as exc:  # one broken row must not stop the others
                     await self._failed(session, item, patient, now, exc)
         if rows:
@@ -97,7 +164,12 @@ class Scheduler:
         return len(rows)
 
     async def _fire(
-        self, session: AsyncSession, item: ScheduleItem, patient: Patient, now: datetime
+        self,
+        session: AsyncSession,
+        item: ScheduleItem,
+        patient: Patient,
+        now: datetime,
+        batch: Prefetched,
     ) -> None:
         reason = inactive_reason(patient, now)
         if reason is None and item.payload.get("flow") and patient.consent_given is not True:
@@ -116,7 +188,9 @@ class Scheduler:
             self._rearm(item, patient, now, final="skipped")
             return
         allowed = allowed_at(now, zone_of(patient), self.settings)
-        conflict = await self._conflict(session, item, patient, now) if allowed == now else None
+        conflict = (
+            self._conflict(item, batch.waiting.get(patient.id), now) if allowed == now else None
+        )
         if conflict == "already_running":
             # The patient started this very flow themselves a moment ago: that was this fire.
             await repo.log(
@@ -138,33 +212,31 @@ class Scheduler:
                 {**info, "reason": why, "until": item.next_fire_at.isoformat()},
             )
             return
-        turn = Turn(self.pipeline, session, patient, now, None)
+        turn = Turn(self.pipeline, session, patient, now, None, batch.identities.get(patient.id))
         await repo.log(session, now, "schedule_fired", patient.id, info)
-        if item.kind == "checkin" and not await disengagement.before_checkin(turn, item):
+        replied = item.id in batch.replied
+        if item.kind == "checkin" and not await disengagement.before_checkin(turn, item, replied):
             pass  # a re-engagement message went out in place of this check-in
         else:
             await self._deliver(turn, item)
+            if flow := item.payload.get("flow"):  # a second row of this batch sees it running
+                batch.waiting[patient.id] = (str(flow), now)
         item.last_fired_at = now
         self._rearm(item, patient, now, final="done")
 
-    async def _conflict(
-        self, session: AsyncSession, item: ScheduleItem, patient: Patient, now: datetime
+    def _conflict(
+        self, item: ScheduleItem, waiting: tuple[str, datetime] | None, now: datetime
     ) -> str | None:
         """ "busy" when a live conversation in another flow would be cut off, "already_running"
-        when the patient is in this very flow, started moments ago."""
+        when the patient is in this very flow, started moments ago. `waiting`: the patient's
+        latest waiting run (flow id, last update)."""
         flow = item.payload.get("flow")
-        if not flow:
+        if not flow or waiting is None:
             return None
-        rows = await session.execute(
-            select(FlowRun.flow_id, FlowRun.updated_at)
-            .where(FlowRun.patient_id == patient.id, FlowRun.status == "waiting")
-            .order_by(FlowRun.id.desc())
-            .limit(1)
-        )
-        run = rows.first()
-        if run is None or run.updated_at <= now - BUSY_DEFER:
+        flow_id, updated_at = waiting
+        if updated_at <= now - BUSY_DEFER:
             return None
-        return "already_running" if run.flow_id == flow else "busy"
+        return "already_running" if flow_id == flow else "busy"
 
     async def _deliver(self, turn: Turn, item: ScheduleItem) -> None:
         data = item.payload

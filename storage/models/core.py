@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -134,8 +135,6 @@ class OutboxItem(Base):
     __table_args__ = (
         Index("ix_outbox_patient_status_id", "patient_id", "status", "id"),
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
-        # The dispatcher claims pending rows most urgent first, oldest first.
-        Index("ix_outbox_status_priority_id", "status", "priority", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -162,6 +161,18 @@ class OutboxItem(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# The dispatcher claims pending rows most urgent first, oldest first. Partial, so its size is the
+# queue's, not the history's, and the claim's ORDER BY walks it in order (no sort of every pending
+# row however deep the queue).
+Index(
+    "ix_outbox_pending_priority_id",
+    OutboxItem.priority.desc(),
+    OutboxItem.id,
+    postgresql_where=text("status = 'pending'"),
+    sqlite_where=text("status = 'pending'"),
+)
 
 
 class Event(Base):

@@ -39,6 +39,9 @@ def run(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[
         ("TANDEM_DEFAULT_COUNTRY", "XX"),
         ("TANDEM_DEFAULT_COUNTRY", "Mexico"),
         ("TANDEM_CRISIS_RESOURCES_FILE", "/nonexistent/resources.yaml"),
+        ("TANDEM_BACKGROUND", "sometimes"),
+        ("TANDEM_DB_POOL_SIZE", "0"),
+        ("TANDEM_DB_POOL_TIMEOUT", "-1"),
     ],
 )
 def test_invalid_setting_names_the_variable(variable: str, value: str) -> None:
@@ -51,6 +54,11 @@ def test_invalid_setting_names_the_variable(variable: str, value: str) -> None:
 def test_bad_port_flag_is_refused() -> None:
     result = run("serve", "--port", "0", TANDEM_DATABASE_URL="sqlite+aiosqlite:///:memory:")
     assert result.returncode == 2 and "--port" in result.stderr
+
+
+def test_bad_workers_flag_is_refused() -> None:
+    result = run("serve", "--workers", "0", TANDEM_DATABASE_URL="sqlite+aiosqlite:///:memory:")
+    assert result.returncode == 2 and "--workers" in result.stderr
 
 
 def test_chat_completes_onboarding_and_a_checkin(tmp_path: Path) -> None:

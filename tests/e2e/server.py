@@ -23,7 +23,10 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, db_url: str, log_path: Path, **env: str) -> None:
+    def __init__(
+        self, db_url: str, log_path: Path, *, args: tuple[str, ...] = (), **env: str
+    ) -> None:
+        self.args = args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -39,7 +42,7 @@ class Server:
     async def start(self, timeout: float = 30.0) -> None:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [str(TANDEM), "serve", "--port", str(self.port)],
+            [str(TANDEM), "serve", "--port", str(self.port), *self.args],
             env=self.env,
             stdout=log,
             stderr=log,
@@ -64,6 +67,36 @@ class Server:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
+
+    def terminate(self, timeout: float = 30.0) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+class Worker:
+    """`tandem worker` as a subprocess; up once its log says so."""
+
+    def __init__(self, db_url: str, log_path: Path, **env: str) -> None:
+        self.env = {**os.environ, "TANDEM_DATABASE_URL": db_url, "TANDEM_TRY_CHANNEL": "on", **env}
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    async def start(self, timeout: float = 30.0) -> None:
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [str(TANDEM), "worker"], env=self.env, stdout=log, stderr=log
+            )
+        deadline = asyncio.get_running_loop().time() + timeout
+        while '"event": "working"' not in self.log_path.read_text():
+            if self.proc.poll() is not None or asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"worker did not start: {self.log_path.read_text()[-2000:]}")
+            await asyncio.sleep(0.1)
 
     def terminate(self, timeout: float = 30.0) -> int:
         assert self.proc is not None

@@ -1,0 +1,219 @@
+"""Check-in bursts across worker processes: D check-ins due at the same instant among E enrolled
+patients, fired by 1, 2 and 4 `tandem worker` processes behind a web-only `tandem serve` that
+takes try-it webhooks at a steady rate meanwhile (PostgreSQL).
+
+    .venv/bin/python bench/checkins.py [--enrolled 100000] [--due 20000] [--workers 1 2 4]
+
+The due rows are armed with one UPDATE once every process is up; the clock stops when all D
+check-ins are in the outbox. Reported per run: seconds, check-ins/s, webhook p50/p99 during the
+burst, and peak RSS of each process. Targets: 20,000 in 30 s, p99 < 100 ms, RSS < 200 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from bench.common import Process, free_port, fresh_database, python, rss_mb
+from bench.schedule import _defaults, _webhook_load
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import ChannelIdentity, Patient, ScheduleItem
+
+TANDEM = str(Path(python()).with_name("tandem"))
+CHUNK = 10_000
+RESET = (
+    "TRUNCATE outbox, messages, events, flow_runs CASCADE;"
+    " UPDATE schedules SET next_fire_at = now() + interval '1 day', last_fired_at = NULL,"
+    " missed = 0, attempts = 0"
+)
+
+
+async def seed(dsn: str, enrolled: int) -> float:
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    later = now + timedelta(days=1)
+    conn = await asyncpg.connect(dsn)
+    try:
+        for start in range(0, enrolled, CHUNK):
+            ids = [str(uuid.UUID(int=i + 1)) for i in range(start, min(enrolled, start + CHUNK))]
+            tables: list[tuple[Any, list[dict[str, Any]]]] = [
+                (Patient, [{"id": p, "created_at": now, "locale": "en", "timezone": "UTC",
+                            "status": "active", "display_name": "P", "checkin_time": "09:00",
+                            "consent_given": True, "consent_at": now, "consent_method": "bench",
+                            "timezone_confirmed": True} for p in ids]),
+                (ChannelIdentity, [{"patient_id": p, "channel": "try", "address": f"b-{p}",
+                                    "created_at": now} for p in ids]),
+                (ScheduleItem, [{"patient_id": p, "key": "checkin", "kind": "checkin",
+                                 "payload": '{"flow": "checkin"}', "recurrence": "daily",
+                                 "local_time": "09:00", "status": "active", "next_fire_at": later,
+                                 "attempts": 0, "missed": 0, "created_at": now,
+                                 "updated_at": now} for p in ids]),
+            ]  # fmt: skip
+            for model, given in tables:
+                records = [_defaults(model.__table__, row) for row in given]
+                columns = list(records[0])
+                await conn.copy_records_to_table(
+                    model.__table__.name,
+                    records=[tuple(r[c] for c in columns) for r in records],
+                    columns=columns,
+                )
+        await conn.execute("ANALYZE")  # a bulk load: give the planner statistics now
+    finally:
+        await conn.close()
+    return time.perf_counter() - started
+
+
+class Worker:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [TANDEM, "worker", "--no-migrate"], env=env, stdout=subprocess.DEVNULL, stderr=self.log
+        )
+
+    async def ready(self) -> None:
+        deadline = time.monotonic() + 90
+        while '"event": "working"' not in Path(self.log.name).read_text():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(Path(self.log.name).read_text()[-2000:])
+            await asyncio.sleep(0.1)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+async def burst(url: str, dsn: str, due: int, workers: int, args: argparse.Namespace) -> dict:
+    env = {
+        **dict(__import__("os").environ),
+        "TANDEM_DATABASE_URL": url,
+        "TANDEM_TRY_CHANNEL": "on",
+        "TANDEM_LOG_LEVEL": "info",
+        "TANDEM_QUIET_HOURS_START": "00:00",
+        "TANDEM_QUIET_HOURS_END": "00:00",
+        "TANDEM_SCHEDULER_INTERVAL_SECONDS": "1",
+        "TANDEM_SCHEDULE_BATCH_SIZE": str(args.batch),
+        "TANDEM_DB_POOL_SIZE": "10",
+    }
+    monitor = await asyncpg.connect(dsn)
+    await monitor.execute(RESET)
+    port = free_port()
+    web_env = {**env, "TANDEM_BACKGROUND": "off", "TANDEM_LOG_LEVEL": "warning"}
+    async with Process([TANDEM, "serve", "--port", str(port), "--no-migrate"], web_env, port,
+                       "/readyz") as web:  # fmt: skip
+        procs = [Worker({**env, "TANDEM_LOG_LEVEL": "info"}) for _ in range(workers)]
+        ctx = mp.get_context("spawn")
+        stop, out = ctx.Event(), ctx.Queue()
+        loader = ctx.Process(target=_webhook_load, args=(web.url, args.rate, stop, out))
+        try:
+            for proc in procs:
+                await proc.ready()
+            loader.start()
+            await asyncio.sleep(5)  # the load's sessions enrol; latency before the burst
+            peaks = {"web": 0.0, **{f"worker{i}": 0.0 for i in range(workers)}}
+            ids = [str(uuid.UUID(int=i + 1)) for i in range(due)]
+            started = time.time()
+            await monitor.execute(
+                "UPDATE schedules SET next_fire_at = now() WHERE patient_id = ANY($1)", ids
+            )
+            count = 0
+            while count < due and time.time() - started < args.timeout:
+                await asyncio.sleep(0.25)
+                count = int(
+                    await monitor.fetchval(
+                        "SELECT count(DISTINCT patient_id) FROM outbox WHERE patient_id = ANY($1)",
+                        ids,
+                    )
+                )
+                peaks["web"] = max(peaks["web"], rss_mb(web.pids()[0]))
+                for i, proc in enumerate(procs):
+                    peaks[f"worker{i}"] = max(peaks[f"worker{i}"], rss_mb(proc.proc.pid))
+            elapsed = time.time() - started
+            stop.set()
+            samples = out.get(timeout=120)
+            loader.join(timeout=30)
+        finally:
+            stop.set()
+            for proc in procs:
+                proc.stop()
+    await monitor.close()
+    window = sorted(lat for t0, lat, _ in samples if started <= t0 <= started + elapsed)
+    errors = sum(1 for t0, _, status in samples if status >= 400)
+    quiet = sorted(lat for t0, lat, _ in samples if t0 < started)
+    return {
+        "workers": workers,
+        "due": due,
+        "in_outbox": count,
+        "seconds": round(elapsed, 1),
+        "per_s": round(count / elapsed, 1),
+        "webhook_p50_ms": round(1000 * statistics.median(window), 1) if window else None,
+        "webhook_p99_ms": round(1000 * window[min(len(window) - 1, int(0.99 * len(window)))], 1)
+        if window
+        else None,
+        "webhook_errors": errors,
+        "webhook_p99_ms_before_burst": round(1000 * quiet[int(0.99 * (len(quiet) - 1))], 1)
+        if quiet
+        else None,
+        "rss_mb_peak": {k: round(v) for k, v in peaks.items()},
+    }
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    url, drop = await fresh_database("postgres", Path(tempfile.gettempdir()))
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    report: dict[str, Any] = {"enrolled": args.enrolled, "due": args.due, "runs": []}
+    try:
+        db = Database(url)
+        await upgrade(db)
+        await db.close()
+        report["seed_s"] = round(await seed(dsn, args.enrolled), 1)
+        for workers in args.workers:
+            result = await burst(url, dsn, args.due, workers, args)
+            print(json.dumps(result), file=sys.stderr, flush=True)
+            report["runs"].append(result)
+    finally:
+        await drop()
+    return report
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--enrolled", type=int, default=100_000)
+    parser.add_argument("--due", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--batch", type=int, default=50, help="TANDEM_SCHEDULE_BATCH_SIZE")
+    parser.add_argument("--rate", type=float, default=5.0, help="webhooks/s during the burst")
+    parser.add_argument("--timeout", type=float, default=300.0, help="give up on a run after")
+    return parser
+
+
+def main() -> None:
+    args = parser().parse_args()
+    if args.due > args.enrolled:
+        parser().error("--due cannot exceed --enrolled")
+    print(json.dumps(asyncio.run(run(args)), indent=2))
+
+
+if __name__ == "__main__":
+    main()
