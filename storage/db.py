@@ -52,7 +52,10 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
         in_memory = ":memory:" in url
-        kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+        kwargs: dict[str, Any] = {
+            "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            "hide_parameters": True,
+        }
         if in_memory:
             kwargs["poolclass"] = StaticPool
             kwargs["connect_args"]["check_same_thread"] = False
@@ -62,7 +65,13 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     # No pre-ping: it costs a round trip per checkout on the hot path. Connections dropped by the
     # server fail their statement, which the caller's transaction handling already copes with,
     # and are recycled well before typical idle-timeouts.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=1800,
+        hide_parameters=True,  # error messages never carry bodies or phone numbers
+    )
 
 
 class Database:
