@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
+from bot import jsonbody
 from bot.channels.base import InboundMessage
 from bot.channels.trychat import MAX_TEXT, NAME
 from bot.service import Tandem
@@ -25,7 +25,7 @@ class TryMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
     session: str = Field(pattern=SESSION_PATTERN)
     text: str = Field(min_length=1, max_length=MAX_TEXT)
-    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,63}$")
 
 
 def _unprocessable(exc: ValidationError) -> web.HTTPUnprocessableEntity:
@@ -41,11 +41,12 @@ def setup(app: web.Application, tandem: Tandem) -> None:
     async def post_message(request: web.Request) -> web.Response:
         raw = await request.read()
         try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise web.HTTPBadRequest(
-                reason="malformed JSON", text=f"malformed JSON: {exc}"
-            ) from exc
+            body = jsonbody.load(raw)
+        except jsonbody.BadString as exc:
+            raise web.HTTPUnprocessableEntity(reason="invalid field", text=str(exc)) from exc
+        except jsonbody.BadJson as exc:
+            text = f"malformed JSON: {exc}"
+            raise web.HTTPBadRequest(reason="malformed JSON", text=text) from exc
         try:
             msg = TryMessage.model_validate(body)
         except ValidationError as exc:
@@ -70,10 +71,10 @@ def setup(app: web.Application, tandem: Tandem) -> None:
 
     async def list_messages(request: web.Request) -> web.Response:
         session_id = request.query.get("session", "")
-        try:
-            after = int(request.query.get("after", "0"))
-        except ValueError as exc:
-            raise web.HTTPUnprocessableEntity(text="after: must be an integer") from exc
+        raw_after = request.query.get("after", "0")
+        if not raw_after.isdigit() or len(raw_after) > 18:
+            raise web.HTTPUnprocessableEntity(text="after: a whole number below 10^18")
+        after = int(raw_after)
         if not _valid_session(session_id):
             raise web.HTTPUnprocessableEntity(text="session: 1-64 letters, digits, - or _")
         async with tandem.db.session() as session:

@@ -4,7 +4,6 @@ invalid fields."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -14,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import jsonbody
 from bot.api import schemas as s
 from bot.api.openapi import document
 from bot.coaching import accounts, escalations
@@ -63,9 +63,11 @@ async def _body(request: web.Request, model: type[M], *, optional: bool = False)
     if not raw.strip() and optional:
         return model()
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "the body must be JSON") from exc
+        data = jsonbody.load(raw)
+    except jsonbody.BadString as exc:
+        raise ApiError(422, str(exc)) from exc
+    except jsonbody.BadJson as exc:
+        raise ApiError(400, f"the body must be JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise ApiError(422, "the body must be a JSON object")
     try:
@@ -209,9 +211,10 @@ async def find_patient(request: web.Request) -> web.Response:
     tandem = _tandem(request)
     async with tandem.db.session() as session, session.begin():
         patient = await repo.find_patient(session, channel, address)
-        if patient is None:
+        # Another coach's patient answers exactly as an unknown address does: a coach cannot
+        # learn whether a number is enrolled elsewhere.
+        if patient is None or not await accounts.may_see_patient(session, coach, patient):
             raise ApiError(404, "no patient with that channel and address")
-        patient = await _visible_patient(session, coach, patient.id)
         await accounts.record_view(session, coach, patient.id, "profile", tandem.clock.now())
         return _json(await _patient_out(session, patient))
 
@@ -338,19 +341,47 @@ async def api_auth(request: web.Request, handler: Handler) -> web.StreamResponse
         if coach is None:
             return _error(401, "the bearer token is not valid")
         request[COACH] = coach
-        return await handler(request)
+        response = await handler(request)
     except ApiError as exc:
+        if exc.status == 403 and COACH in request:
+            await _audit_denied(request)
         return _error(exc.status, exc.message)
     except NotFound as exc:
         return _error(404, f"no {exc} with that id")
     except (TakeoverError, EscalationError) as exc:
         return _error(409, str(exc))
+    return response
+
+
+async def _audit_denied(request: web.Request) -> None:
+    """Every refused API access is in the event log, with the coach and what they asked for."""
+    tandem = _tandem(request)
+    raw = request.match_info.get("id", "").lower()
+    patient_id = raw if _UUID.match(raw) else None
+    data = {"coach_id": request[COACH].id, "method": request.method, "path": request.path[:200]}
+    async with tandem.db.session() as session, session.begin():
+        await repo.log(session, tandem.clock.now(), "api_access_denied", patient_id, data)
+
+
+@web.middleware
+async def no_store(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """API answers carry patient data: no browser or proxy may keep a copy."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if request.path.startswith(PREFIX + "/"):
+            exc.headers["Cache-Control"] = "no-store"
+        raise
+    if request.path.startswith(PREFIX + "/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def setup(app: web.Application, tandem: Tandem) -> None:
     """Mount /api/v1 on `app`."""
     app[API_TANDEM] = tandem
     app[API_DOC] = document()
+    app.middlewares.append(no_store)
     app.middlewares.append(api_auth)
     r = app.router
     r.add_get(PREFIX + "/openapi.json", openapi)

@@ -30,7 +30,9 @@ _DUMMY_HASH = accounts.hash_password(secrets.token_urlsafe(16))
 
 def _next(raw: str | None) -> str:
     """Only a path inside the console: never an open redirect."""
-    if raw and raw.startswith(PREFIX + "/") and not raw.startswith("//") and "\\" not in raw:
+    if not raw or len(raw) > 2000 or any(ord(c) < 0x20 or ord(c) == 0x7F for c in raw):
+        return PREFIX + "/"  # CR/LF would split the Location header
+    if raw.startswith(PREFIX + "/") and not raw.startswith("//") and "\\" not in raw:
         return raw
     return PREFIX + "/"
 
