@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import zoneinfo
 from pathlib import Path
 from typing import Literal
@@ -69,6 +70,8 @@ class Settings(BaseSettings):
     # A send in flight this long belongs to a process that died: it is sent again.
     outbox_lease_seconds: float = 120.0
     enrolment: Literal["open", "invite"] = "open"
+    # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs).
+    trusted_proxies: str = ""
 
     @field_validator("database_url")
     @classmethod
@@ -157,6 +160,21 @@ class Settings(BaseSettings):
         if value <= 0:
             raise ValueError("must be positive")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not an IP address or CIDR: {part!r}") from exc
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = filter(None, (p.strip() for p in self.trusted_proxies.split(",")))
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
 
     @property
     def twilio_enabled(self) -> bool:
