@@ -7,7 +7,7 @@ import zoneinfo
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/tandem.db"
@@ -171,6 +171,23 @@ class Settings(BaseSettings):
                 raise ValueError(f"not an IP address or CIDR: {part!r}") from exc
         return value
 
+    @model_validator(mode="after")
+    def _twilio_complete(self) -> Settings:
+        """Some Twilio settings but not all: refuse to start rather than silently run without
+        SMS (and, under TRY_CHANNEL=auto, with the open try-it channel instead)."""
+        given = {
+            "TANDEM_TWILIO_ACCOUNT_SID": self.twilio_account_sid,
+            "TANDEM_TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+            "TANDEM_TWILIO_FROM_NUMBER": self.twilio_from_number
+            or self.twilio_messaging_service_sid,
+        }
+        missing = [name for name, value in given.items() if not value]
+        if missing and len(missing) < len(given):
+            if missing[-1] == "TANDEM_TWILIO_FROM_NUMBER":
+                missing[-1] = "TANDEM_TWILIO_FROM_NUMBER (or TANDEM_TWILIO_MESSAGING_SERVICE_SID)"
+            raise ValueError(f"{missing[0]} is missing: the SMS channel needs all its settings")
+        return self
+
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         parts = filter(None, (p.strip() for p in self.trusted_proxies.split(",")))
@@ -209,5 +226,8 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
+        if not first["loc"]:  # a rule across settings: its message names the variables
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise SettingsError(message) from exc
+        field = str(first["loc"][0])
         raise SettingsError(f"TANDEM_{field.upper()}: {first['msg']}") from exc

@@ -49,21 +49,46 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
 
 async def start_channels(tandem: Tandem) -> None:
     """Recover inbound messages a crash left unprocessed; initialize PTB; register the
-    Telegram webhook (https public URL) or start polling."""
+    Telegram webhook (https public URL) or start polling. When the Bot API cannot be reached,
+    everything else serves anyway and Telegram keeps being retried in the background."""
     # Safe beside other live processes: each patient is processed under their lock.
     tandem.spawn(tandem.pipeline.sweep_unprocessed(older_than_seconds=0))
     telegram = tandem.dispatcher.channels.get("telegram")
     if not isinstance(telegram, TelegramChannel):
         return
+    try:
+        async with asyncio.timeout(FIRST_TRY_SECONDS):
+            await _connect_telegram(tandem, telegram)
+    except Exception as exc:
+        log.error("telegram_unavailable", error=type(exc).__name__, retrying=True)
+        tandem.spawn_daemon(_retry_telegram(tandem, telegram))
+
+
+FIRST_TRY_SECONDS = 5.0
+RETRY_MAX_SECONDS = 60.0
+
+
+async def _connect_telegram(tandem: Tandem, telegram: TelegramChannel) -> None:
     await telegram.start()
     if tandem.settings.telegram_mode == "polling":
         tandem.spawn_daemon(telegram.poll(lambda data: handle_telegram_update(tandem, data)))
     elif tandem.settings.public_url.startswith("https://"):
+        url = await telegram.register_webhook()
+        log.info("telegram_webhook_registered", url=url)
+
+
+async def _retry_telegram(tandem: Tandem, telegram: TelegramChannel) -> None:
+    delay = 1.0
+    while True:
+        await asyncio.sleep(delay)
         try:
-            url = await telegram.register_webhook()
-            log.info("telegram_webhook_registered", url=url)
-        except Exception as exc:  # serving must not depend on Telegram being reachable
-            log.error("telegram_webhook_failed", error=type(exc).__name__)
+            await _connect_telegram(tandem, telegram)
+        except Exception as exc:
+            delay = min(RETRY_MAX_SECONDS, delay * 2)
+            log.warning("telegram_unavailable", error=type(exc).__name__, retry_in=delay)
+            continue
+        log.info("telegram_connected")
+        return
 
 
 async def close_channels(channels: dict[str, Channel]) -> None:
