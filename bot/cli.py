@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -16,6 +17,23 @@ def _settings() -> Settings:
     except SettingsError as exc:
         print(f"tandem: invalid configuration: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
+
+
+def _start(work: Coroutine[Any, Any, None], settings: Settings, where: str | None = None) -> None:
+    """Run `work`; a known start-up failure (database unreachable or missing, port in use, an
+    unwritable path) ends the process with one line and exit status 1."""
+    from bot.startup import describe
+
+    try:
+        asyncio.run(work)
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:
+        line = describe(exc, settings, where)
+        if line is None:
+            raise
+        print(f"tandem: {line}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,11 +86,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         if not 0 < port < 65536:
             print(f"tandem: --port must be between 1 and 65535 (got {port})", file=sys.stderr)
             raise SystemExit(2)
-        asyncio.run(serve(settings, host, port, migrate=not args.no_migrate))
+        _start(serve(settings, host, port, migrate=not args.no_migrate), settings, f"{host}:{port}")
     elif args.command == "db":
         from bot.server import upgrade_database
 
-        asyncio.run(upgrade_database(settings))
+        _start(upgrade_database(settings), settings)
         print("database is up to date")
     elif args.command == "chat":
         from bot.terminal import chat

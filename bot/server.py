@@ -29,14 +29,20 @@ async def upgrade_database(settings: Settings) -> None:
 async def serve(settings: Settings, host: str, port: int, *, migrate: bool = True) -> None:
     """Serve until SIGTERM/SIGINT: then stop accepting, finish in-flight work, and exit."""
     tandem = Tandem(settings)
-    if migrate:
-        await tandem.migrate()
-    app = create_app(tandem)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    await tandem.start_background()
+    runner = web.AppRunner(
+        create_app(tandem), access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS
+    )
+    try:
+        if migrate:
+            await tandem.migrate()
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        await tandem.start_background()
+    except BaseException:
+        # Release what was opened; the caller prints one line naming the cause.
+        await runner.cleanup()
+        await tandem.close()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
