@@ -9,6 +9,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_address
 from aiohttp import web
 
 from bot.coaching import accounts
+from bot.console import live
 from bot.console.forms import Form
 from bot.console.web import (
     COACH,
@@ -140,9 +141,11 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     tandem = tandem_of(request)
     now = tandem.clock.now()
+    token = request.cookies.get(COOKIE, "")
     async with tandem.db.session() as session, session.begin():
-        await accounts.end_session(session, request.cookies.get(COOKIE, ""))
+        await accounts.end_session(session, token)
         await repo.log(session, now, "coach_logout", None, {"coach_id": request[COACH].id})
+    live.end_session_streams(request.app, token)
     response = see_other(f"{PREFIX}/login?out=1")
     response.del_cookie(COOKIE, path=PREFIX)
     return response
