@@ -15,6 +15,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PTB_TIMEDELTA=1 \
     TANDEM_HOST=0.0.0.0 \
+    TANDEM_TRY_CHANNEL=off \
     TANDEM_PORT=8080 \
     TANDEM_DATABASE_URL=sqlite+aiosqlite:////data/tandem.db
 RUN useradd --create-home --uid 10001 tandem && mkdir /data && chown tandem /data

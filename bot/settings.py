@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     default_locale: Literal["en", "es"] = "en"
     # The try-it channel (web chat at /try) is on unless provider credentials are set.
     try_channel: Literal["on", "off", "auto"] = "auto"
+    # Try-it limits (0 = none): new conversations per client address in 10 minutes, messages per
+    # conversation per minute.
+    try_sessions_per_client: int = Field(default=5, ge=0)
+    try_messages_per_minute: int = Field(default=20, ge=0)
     max_request_bytes: int = 64 * 1024
     program_name: str = "Tandem"
     support_contact: str = "your care team"

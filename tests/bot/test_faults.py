@@ -28,7 +28,7 @@ async def _client(settings: Settings) -> AsyncIterator[TestClient]:  # type: ign
 async def test_unreachable_database_is_503_with_retry_after() -> None:
     down = Settings(database_url="postgresql+asyncpg://postgres@127.0.0.1:1/none", try_channel="on")
     async for client in _client(down):
-        resp = await client.post("/try/api/messages", json={"session": "s1", "text": "hi"})
+        resp = await client.post("/try/api/messages", json={"text": "hi"})
         assert resp.status == 503, await resp.text()
         assert resp.headers["Retry-After"].isdigit()
         assert (await resp.json())["status"] == 503

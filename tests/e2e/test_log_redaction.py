@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from bot.logs import clean, redact
 from tests.conftest import BACKEND
-from tests.e2e.server import Server
+from tests.e2e.server import Server, sid
 from tests.fakes import telegram as tg
 from tests.fakes import twilio as tw
 from tests.fakes.telegram import FakeTelegram
@@ -83,7 +83,7 @@ async def test_logs_carry_no_patient_data(db_url: str, tmp_path: Path) -> None:
                     return r.status
 
             async def try_it(text: str) -> int:
-                body = {"session": "s1", "text": text}
+                body = {"session": sid("s1"), "text": text}
                 async with http.post(server.url + "/try/api/messages", json=body) as r:
                     return r.status
 
