@@ -9,7 +9,7 @@ import structlog
 from aiohttp import web
 from sqlalchemy import text
 
-from bot import api, console, trypage
+from bot import api, console, metrics, trypage
 from bot.channels import webhooks
 from bot.service import Tandem
 from storage import faults, migrate
@@ -58,6 +58,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         status = answer.status
         return answer
     finally:
+        elapsed = time.perf_counter() - started
+        metrics.HTTP_SECONDS.labels(request.method, f"{status // 100}xx").observe(elapsed)
+        if 400 <= status < 500 and request.path.startswith(("/webhooks/", "/try/api/")):
+            channel = "try" if request.path.startswith("/try/") else request.path.split("/")[2]
+            metrics.INBOUND.labels(channel, "rejected").inc()
         log.info(
             "request",
             method=request.method,
@@ -94,6 +99,9 @@ def create_app(tandem: Tandem) -> web.Application:
     app[TANDEM] = tandem
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get(
+        "/metrics", metrics.handler(tandem.db, tandem.settings.metrics_token, tandem.clock.now)
+    )
     if tandem.settings.try_channel_enabled:
         trypage.setup(app, tandem)
     webhooks.setup(app, tandem)

@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     # A send in flight this long belongs to a process that died: it is sent again.
     outbox_lease_seconds: float = 120.0
     enrolment: Literal["open", "invite"] = "open"
+    # GET /metrics needs `Authorization: Bearer <token>` when set.
+    metrics_token: str = ""
     # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs).
     trusted_proxies: str = ""
 

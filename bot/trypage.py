@@ -14,7 +14,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
-from bot import jsonbody
+from bot import jsonbody, metrics
 from bot.channels.base import InboundMessage
 from bot.channels.trychat import MAX_TEXT, NAME
 from bot.service import Tandem
@@ -137,15 +137,18 @@ def setup(app: web.Application, tandem: Tandem) -> None:
         if not per_session.allow(session):
             raise _too_many("messages in this conversation")
         address = address_of(session)
-        receipt = await tandem.pipeline.receive(
-            InboundMessage(
-                channel=NAME,
-                address=address,
-                text=msg.text,
-                provider_message_id=f"{address}:{msg.id}" if msg.id else None,
-                received_at=datetime.now(UTC),
+        with metrics.STEP_SECONDS.labels(NAME).time():
+            receipt = await tandem.pipeline.receive(
+                InboundMessage(
+                    channel=NAME,
+                    address=address,
+                    text=msg.text,
+                    provider_message_id=f"{address}:{msg.id}" if msg.id else None,
+                    received_at=datetime.now(UTC),
+                )
             )
-        )
+        outcome = "duplicate" if receipt.duplicate else "accepted"
+        metrics.INBOUND.labels(NAME, outcome).inc()
         response = web.json_response(
             {
                 "session": session,

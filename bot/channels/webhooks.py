@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from aiohttp import web
 
+from bot import metrics
 from bot.channels import optout
 from bot.channels.base import Channel, InboundMessage
 from bot.channels.statuses import record_status
@@ -102,10 +103,16 @@ async def close_channels(channels: dict[str, Channel]) -> None:
 async def accept(tandem: Tandem, message: InboundMessage) -> bool:
     """Store `message` (committed) and process it in the background; False if a duplicate."""
     receipt = await tandem.pipeline.store(message)
+    metrics.INBOUND.labels(message.channel, "duplicate" if receipt.duplicate else "accepted").inc()
     if receipt.duplicate:
         return False
-    tandem.spawn(tandem.pipeline.process_patient(receipt.patient_id))
+    tandem.spawn(_timed(tandem, message.channel, receipt.patient_id))
     return True
+
+
+async def _timed(tandem: Tandem, channel: str, patient_id: str) -> None:
+    with metrics.STEP_SECONDS.labels(channel).time():
+        await tandem.pipeline.process_patient(patient_id)
 
 
 async def twilio_inbound(request: web.Request) -> web.StreamResponse:
