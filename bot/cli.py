@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.coaching.cli import add_commands as add_coach_commands
 
     add_coach_commands(sub)
+    from bot.patientcmd import add_commands as add_patient_commands
+
+    add_patient_commands(sub)
     return parser
 
 
@@ -100,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from bot.channelcmd import run
 
         raise SystemExit(asyncio.run(run(args, settings)))
+    elif args.command == "patient":
+        from bot.patientcmd import run as run_patient
+
+        raise SystemExit(asyncio.run(run_patient(args, settings)))
     elif args.command == "coach":
         from bot.coaching.cli import run as run_coach
 

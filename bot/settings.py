@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     # A send in flight this long belongs to a process that died: it is sent again.
     outbox_lease_seconds: float = 120.0
     enrolment: Literal["open", "invite"] = "open"
+    # Message bodies older than this many days are blanked daily (None: kept).
+    retention_days: int | None = Field(default=None, ge=1)
     # GET /metrics needs `Authorization: Bearer <token>` when set.
     metrics_token: str = ""
     # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs).

@@ -4,6 +4,7 @@ invalid fields."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import jsonbody
+from bot import datarights, jsonbody
 from bot.api import schemas as s
 from bot.api.openapi import document
 from bot.coaching import accounts, escalations
@@ -91,7 +92,7 @@ def _patient_id(request: web.Request) -> str:
 
 async def _visible_patient(session: AsyncSession, coach: Coach, patient_id: str) -> Patient:
     patient = await session.get(Patient, patient_id)
-    if patient is None:
+    if patient is None or patient.status == datarights.ERASED:
         raise ApiError(404, "no patient with that id")
     if not await accounts.may_see_patient(session, coach, patient):
         raise ApiError(403, "this patient is not in your caseload")
@@ -311,6 +312,41 @@ async def acknowledge(request: web.Request) -> web.Response:
     return _json(_escalation_out(await tandem.coaching.acknowledge(int(raw), coach)))
 
 
+def _need_admin(request: web.Request) -> None:
+    if request[COACH].role != "admin":
+        raise ApiError(403, "only an admin can export or erase a patient's data")
+
+
+async def export_patient(request: web.Request) -> web.Response:
+    """Everything held about the patient (admin; audited)."""
+    _need_admin(request)
+    tandem = _tandem(request)
+    async with tandem.db.session() as session, session.begin():
+        patient = await _visible_patient(session, request[COACH], _patient_id(request))
+        data = await datarights.export(session, patient.id)
+        assert data is not None
+        await repo.log(
+            session, tandem.clock.now(), "patient_exported", patient.id, {"by": request[COACH].id}
+        )
+    return web.json_response(data, dumps=_dumps)
+
+
+async def erase_patient(request: web.Request) -> web.Response:
+    """Erase identifiers, bodies and free text everywhere (admin; 204; a tombstone event)."""
+    _need_admin(request)
+    tandem = _tandem(request)
+    async with tandem.db.session() as session, session.begin():
+        patient = await _visible_patient(session, request[COACH], _patient_id(request))
+        await datarights.erase(
+            session, patient.id, tandem.clock.now(), f"coach:{request[COACH].id}"
+        )
+    return web.Response(status=204)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=str)
+
+
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(request.app[API_DOC])
 
@@ -388,6 +424,8 @@ def setup(app: web.Application, tandem: Tandem) -> None:
     r.add_post(PREFIX + "/patients", create_patient)
     r.add_get(PREFIX + "/patients", find_patient)
     r.add_get(PREFIX + "/patients/{id}", get_patient)
+    r.add_delete(PREFIX + "/patients/{id}", erase_patient)
+    r.add_get(PREFIX + "/patients/{id}/export", export_patient)
     r.add_get(PREFIX + "/patients/{id}/messages", list_messages)
     r.add_post(PREFIX + "/patients/{id}/messages", send_message)
     r.add_post(PREFIX + "/patients/{id}/takeover", take_over)

@@ -57,7 +57,7 @@ async def visible_patient(session: AsyncSession, coach: Coach, raw_id: str) -> P
     """The patient, or 404 (unknown) / 403 (another coach's patient, which is audited)."""
     patient_id = raw_id.lower()
     patient = await session.get(Patient, patient_id) if UUID.match(patient_id) else None
-    if patient is None:
+    if patient is None or patient.status == "erased":
         raise PageError(404, "There is no patient with that id.")
     if not await accounts.may_see_patient(session, coach, patient):
         raise PageError(
