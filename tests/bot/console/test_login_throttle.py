@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
+import aiohttp
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
@@ -14,6 +17,8 @@ from bot.service import Tandem
 from bot.settings import Settings
 from flows.library import FlowLibrary
 from tests.bot.console.conftest import PASSWORD, Client, Staff, csrf_of
+from tests.conftest import BACKEND
+from tests.e2e.server import Server
 
 
 async def _attempt(
@@ -68,3 +73,31 @@ async def test_forwarded_for_is_believed_only_from_trusted_proxies(
         finally:
             await service.close()
         clock.advance(timedelta(minutes=16))
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="several processes need PostgreSQL")
+@pytest.mark.timeout(180)
+async def test_forty_parallel_guesses_across_three_processes(
+    db_url: str, staff: Staff, tmp_path: Path
+) -> None:
+    servers = [Server(db_url, tmp_path / f"serve{n}.log") for n in range(3)]
+    token = "t" * 43  # the login form's double-submit token: cookie and field must match
+    try:
+        await asyncio.gather(*(server.start(timeout=90) for server in servers))
+        async with aiohttp.ClientSession() as http:
+
+            async def guess(n: int) -> int:
+                url = servers[n % 3].url + "/console/login"
+                async with http.post(
+                    url,
+                    data={"email": "kim@example.org", "password": f"guess {n}", "csrf": token},
+                    headers={"Cookie": f"tandem_console_login={token}"},
+                    allow_redirects=False,
+                ) as response:
+                    return response.status
+
+            statuses = await asyncio.gather(*(guess(n) for n in range(40)))
+    finally:
+        for server in servers:
+            server.stop()
+    assert statuses.count(401) <= 5 and statuses.count(429) >= 35, statuses
