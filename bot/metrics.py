@@ -7,7 +7,6 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from typing import cast
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
@@ -102,18 +101,24 @@ async def _read(db: Database, now: datetime) -> list[Metric]:
         ).one()
         due.add_metric([], row[0])
         overdue.add_metric([], max(0.0, (now - row[1]).total_seconds()) if row[1] else 0)
-        rows = await session.execute(
-            select(Escalation.priority, Escalation.status, Escalation.due_at < now, func.count())
-            .where(Escalation.status != "resolved")
-            .group_by(Escalation.priority, Escalation.status, Escalation.due_at < now)
+        totals = dict(
+            (
+                await session.execute(
+                    select(Escalation.priority, func.count())
+                    .where(Escalation.status != "resolved")
+                    .group_by(Escalation.priority)
+                )
+            ).all()
         )
-        totals: dict[str, int] = {}
-        late: dict[str, int] = {}
-        for found in rows.all():
-            priority, status, past_due, count = cast(tuple[str, str, bool, int], tuple(found))
-            totals[priority] = totals.get(priority, 0) + count
-            if status == "open" and past_due:
-                late[priority] = late.get(priority, 0) + count
+        late = dict(
+            (
+                await session.execute(
+                    select(Escalation.priority, func.count())
+                    .where(Escalation.status == "open", Escalation.due_at < now)
+                    .group_by(Escalation.priority)
+                )
+            ).all()
+        )
         for priority in ("urgent", "high", "normal"):
             open_esc.add_metric([priority], totals.get(priority, 0))
             breached.add_metric([priority], late.get(priority, 0))
