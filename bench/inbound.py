@@ -31,7 +31,11 @@ TANDEM = str(Path(python()).with_name("tandem"))
 
 
 def body(client: int, index: int) -> dict[str, Any]:
-    return {"session": f"bench-{client}", "text": SCRIPT[index % len(SCRIPT)], "id": f"{index}"}
+    return {
+        "session": f"bench-session-{client:06d}-{'0' * 20}",
+        "text": SCRIPT[index % len(SCRIPT)],
+        "id": f"{index}",
+    }
 
 
 # What counts as processed: the baseline's one INSERT; Tandem's inbound row marked processed,
@@ -71,6 +75,8 @@ async def measure(
             env = {
                 "TANDEM_DATABASE_URL": url,
                 "TANDEM_TRY_CHANNEL": "on",
+                "TANDEM_TRY_SESSIONS_PER_CLIENT": "0",
+                "TANDEM_TRY_MESSAGES_PER_MINUTE": "0",
                 "TANDEM_LOG_LEVEL": "warning",
             }
         db = Database(url)

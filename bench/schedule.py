@@ -162,7 +162,7 @@ def _webhook_load(url: str, rate: float, stop: Any, out: Any) -> None:
         async with aiohttp.ClientSession(timeout=timeout) as http:
 
             async def one(i: int) -> None:
-                body = {"session": f"web-{i % 200}", "text": "hello"}
+                body = {"session": f"bench-session-{i % 200:06d}-{'0' * 20}", "text": "hello"}
                 t0 = time.time()
                 try:
                     async with http.post(url + "/try/api/messages", json=body) as resp:
@@ -210,7 +210,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         clock = OffsetClock()
         # Start just before the first zone's 09:00, so nothing is "missed while down".
         clock.offset = resolve_local(DAY, dtime(8, 59), ZONES[0]) - datetime.now(UTC)
-        settings = Settings(database_url=url, try_channel="on", scheduler_interval_seconds=1.0)
+        settings = Settings(
+            database_url=url,
+            try_channel="on",
+            try_sessions_per_client=0,
+            try_messages_per_minute=0,
+            scheduler_interval_seconds=1.0,
+        )
         tandem = Tandem(settings, clock=clock, channels={"try": TryChannel()})
         port = free_port()
         runner = web.AppRunner(create_app(tandem))

@@ -9,10 +9,10 @@ import structlog
 from aiohttp import web
 from sqlalchemy import text
 
-from bot import api, console, trypage
+from bot import api, console, metrics, trypage
 from bot.channels import webhooks
 from bot.service import Tandem
-from storage import migrate
+from storage import faults, migrate
 
 log = structlog.get_logger("tandem.http")
 TANDEM = web.AppKey("tandem", Tandem)
@@ -22,6 +22,19 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def json_error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message, "status": status}, status=status)
+
+
+def fault_response(exc: BaseException) -> web.Response | None:
+    """503 with Retry-After while the database cannot serve (providers retry on 5xx), 400 for
+    a value it cannot store; None for anything else."""
+    fault = faults.classify(exc)
+    if fault == "unavailable":
+        response = json_error(503, "the database is unavailable; try again shortly")
+        response.headers["Retry-After"] = str(faults.RETRY_AFTER_SECONDS)
+        return response
+    if fault == "bad_value":
+        return json_error(400, "a value in the request cannot be stored")
+    return None
 
 
 @web.middleware
@@ -39,10 +52,17 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise
         reason = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
         return json_error(exc.status, reason or exc.reason)
-    except Exception:
+    except Exception as exc:
         log.exception("request_failed", path=request.path)
-        return json_error(500, "internal error")
+        answer = fault_response(exc) or json_error(500, "internal error")
+        status = answer.status
+        return answer
     finally:
+        elapsed = time.perf_counter() - started
+        metrics.HTTP_SECONDS.labels(request.method, f"{status // 100}xx").observe(elapsed)
+        if 400 <= status < 500 and request.path.startswith(("/webhooks/", "/try/api/")):
+            channel = "try" if request.path.startswith("/try/") else request.path.split("/")[2]
+            metrics.INBOUND.labels(channel, "rejected").inc()
         log.info(
             "request",
             method=request.method,
@@ -59,13 +79,17 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     tandem = request.app[TANDEM]
     try:
-        async with tandem.db.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
         pending = await migrate.pending_heads(tandem.db)
     except Exception as exc:
         return json_error(503, f"database unreachable: {type(exc).__name__}")
     if pending:
         return json_error(503, f"migrations pending: {', '.join(sorted(pending))}")
+    try:
+        async with tandem.db.engine.begin() as conn:
+            # A real write that changes nothing: a full disk or a read-only database fails it.
+            await conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+    except Exception as exc:
+        return json_error(503, f"database cannot be written: {type(exc).__name__}")
     # Nobody to hear an escalation is a warning, not unreadiness: the service itself works.
     staff = await tandem.coaching.staffing()
     return web.json_response(
@@ -84,6 +108,9 @@ def create_app(tandem: Tandem) -> web.Application:
     app[TANDEM] = tandem
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get(
+        "/metrics", metrics.handler(tandem.db, tandem.settings.metrics_token, tandem.clock.now)
+    )
     if tandem.settings.try_channel_enabled:
         trypage.setup(app, tandem)
     webhooks.setup(app, tandem)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -16,6 +17,23 @@ def _settings() -> Settings:
     except SettingsError as exc:
         print(f"tandem: invalid configuration: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
+
+
+def _start(work: Coroutine[Any, Any, None], settings: Settings, where: str | None = None) -> None:
+    """Run `work`; a known start-up failure (database unreachable or missing, port in use, an
+    unwritable path) ends the process with one line and exit status 1."""
+    from bot.startup import describe
+
+    try:
+        asyncio.run(work)
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:
+        line = describe(exc, settings, where)
+        if line is None:
+            raise
+        print(f"tandem: {line}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.safetycmd import add_commands as add_safety_commands
 
     add_safety_commands(sub)
+    from bot.patientcmd import add_commands as add_patient_commands
+
+    add_patient_commands(sub)
     return parser
 
 
@@ -86,10 +107,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         from bot.supervisor import supervise
 
         if not args.no_migrate:
-            asyncio.run(upgrade_database(settings))  # once, before the processes start
+            _start(upgrade_database(settings), settings)  # once, before the processes start
         raise SystemExit(asyncio.run(supervise(host, port, args.workers, settings.log_level)))
     background = settings.background == "on" and not args.no_background
-    asyncio.run(
+    _start(
         serve(
             settings,
             host,
@@ -97,7 +118,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
             migrate=not args.no_migrate,
             background=background,
             reuse_port=args.reuse_port,
-        )
+        ),
+        settings,
+        f"{host}:{port}",
     )
 
 
@@ -120,11 +143,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "worker":
         from bot.server import work
 
-        asyncio.run(work(settings, migrate=not args.no_migrate))
+        _start(work(settings, migrate=not args.no_migrate), settings)
     elif args.command == "db":
         from bot.server import upgrade_database
 
-        asyncio.run(upgrade_database(settings))
+        _start(upgrade_database(settings), settings)
         print("database is up to date")
     elif args.command == "chat":
         from bot.terminal import chat
@@ -134,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from bot.channelcmd import run
 
         raise SystemExit(asyncio.run(run(args, settings)))
+    elif args.command == "patient":
+        from bot.patientcmd import run as run_patient
+
+        raise SystemExit(asyncio.run(run_patient(args, settings)))
     elif args.command == "coach":
         from bot.coaching.cli import run as run_coach
 

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from tenacity import RetryCallState, wait_exponential_jitter
 
+from bot import metrics
 from bot.channels.base import Channel, Choice, OutboundMessage, SendError, SendResult
 from bot.channels.parts import PartsResult
 from bot.channels.statuses import record_parts
@@ -275,8 +276,12 @@ class Dispatcher:
                 if await self._failed(session, row, message, error, now):
                     failed.append((item, error))
             await record_parts(session, refs, now)
+        final = {id(item) for item, _ in failed}
         for item, result in outcomes:
             log.info("outbox_result", outbox_id=item.outbox_id, ok=isinstance(result, SendResult))
+            sent = isinstance(result, SendResult)
+            outcome = "sent" if sent else "failed" if id(item) in final else "retry"
+            metrics.SENDS.labels(item.channel, outcome).inc()
         return failed
 
     def _sent(

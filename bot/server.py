@@ -54,18 +54,24 @@ async def serve(
 
     Without `background` this is a web process only (see the module docstring)."""
     tandem = Tandem(settings)
-    if migrate:
-        await tandem.migrate()
-    await tandem.coaching.startup_check()  # before /readyz answers: no coaches, no on-call SMS
-    app = create_app(tandem)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
-    await site.start()
-    if background:
-        await tandem.start_background()
-    else:
-        await tandem.start_web()
+    runner = web.AppRunner(
+        create_app(tandem), access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS
+    )
+    try:
+        if migrate:
+            await tandem.migrate()
+        await tandem.coaching.startup_check()  # before /readyz answers: no coaches, no SMS
+        await runner.setup()
+        await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
+        if background:
+            await tandem.start_background()
+        else:
+            await tandem.start_web()
+    except BaseException:
+        # Release what was opened; the caller prints one line naming the cause.
+        await runner.cleanup()
+        await tandem.close()
+        raise
     stop = _stop_on_signals()
     log.info(
         "serving",
@@ -87,9 +93,13 @@ async def serve(
 async def work(settings: Settings, *, migrate: bool = True) -> None:
     """`tandem worker`: the background loops and no HTTP, until SIGTERM/SIGINT."""
     tandem = Tandem(settings)
-    if migrate:
-        await tandem.migrate()
-    await tandem.start_background()
+    try:
+        if migrate:
+            await tandem.migrate()
+        await tandem.start_background()
+    except BaseException:
+        await tandem.close()
+        raise
     stop = _stop_on_signals()
     log.info("working", database=settings.database_url.split("://", 1)[0])
     try:

@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import keywords, worrylog
+from bot import datarights, keywords, worrylog
 from bot.channels import optout, webhooks
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
@@ -29,6 +29,7 @@ from storage.db import Database
 log = structlog.get_logger("tandem.service")
 COACHING_TICK_SECONDS = 30.0  # SLA checks and takeover reminders
 STOP_GRACE_SECONDS = 20.0
+RETENTION_SECONDS = 86_400.0
 
 
 class Tandem:
@@ -106,6 +107,16 @@ class Tandem:
         except Exception:
             log.exception("sweep_failed")
 
+    async def purge(self) -> None:
+        """TANDEM_RETENTION_DAYS: blank message bodies older than that (daily, and at start)."""
+        days = self.settings.retention_days
+        if days:
+            try:
+                count = await datarights.purge_bodies(self.db, self.clock.now(), days)
+                log.info("retention_purged", messages=count, days=days)
+            except Exception:
+                log.exception("retention_failed")
+
     async def start_background(self, sweep_seconds: float | None = None) -> None:
         sweep_seconds = sweep_seconds or self.settings.scheduler_interval_seconds
         self._stop.clear()
@@ -114,6 +125,9 @@ class Tandem:
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._add_job(self.sweep, sweep_seconds)
         self._add_job(self.coaching.tick, COACHING_TICK_SECONDS)
+        if self.settings.retention_days:
+            self._add_job(self.purge, RETENTION_SECONDS)
+            self.spawn(self.purge())
         self._scheduler.start()
 
     async def start_web(self) -> None:

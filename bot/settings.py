@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import zoneinfo
 from pathlib import Path
 from typing import Literal
 
 import phonenumbers
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/tandem.db"
@@ -40,6 +41,10 @@ class Settings(BaseSettings):
     default_locale: Literal["en", "es"] = "en"
     # The try-it channel (web chat at /try) is on unless provider credentials are set.
     try_channel: Literal["on", "off", "auto"] = "auto"
+    # Try-it limits (0 = none): new conversations per client address in 10 minutes, messages per
+    # conversation per minute.
+    try_sessions_per_client: int = Field(default=5, ge=0)
+    try_messages_per_minute: int = Field(default=20, ge=0)
     max_request_bytes: int = 64 * 1024
     program_name: str = "Tandem"
     support_contact: str = "your care team"
@@ -90,6 +95,12 @@ class Settings(BaseSettings):
     # one before failing (never the driver's 30 s default).
     db_pool_size: int = Field(default=20, ge=1, le=500)
     db_pool_timeout: float = Field(default=10.0, gt=0, le=60)
+    # Message bodies older than this many days are blanked daily (None: kept).
+    retention_days: int | None = Field(default=None, ge=1)
+    # GET /metrics needs `Authorization: Bearer <token>` when set.
+    metrics_token: str = ""
+    # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs).
+    trusted_proxies: str = ""
 
     @field_validator("database_url")
     @classmethod
@@ -215,6 +226,38 @@ class Settings(BaseSettings):
             raise ValueError("must be positive")
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not an IP address or CIDR: {part!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _twilio_complete(self) -> Settings:
+        """Some Twilio settings but not all: refuse to start rather than silently run without
+        SMS (and, under TRY_CHANNEL=auto, with the open try-it channel instead)."""
+        given = {
+            "TANDEM_TWILIO_ACCOUNT_SID": self.twilio_account_sid,
+            "TANDEM_TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+            "TANDEM_TWILIO_FROM_NUMBER": self.twilio_from_number
+            or self.twilio_messaging_service_sid,
+        }
+        missing = [name for name, value in given.items() if not value]
+        if missing and len(missing) < len(given):
+            if missing[-1] == "TANDEM_TWILIO_FROM_NUMBER":
+                missing[-1] = "TANDEM_TWILIO_FROM_NUMBER (or TANDEM_TWILIO_MESSAGING_SERVICE_SID)"
+            raise ValueError(f"{missing[0]} is missing: the SMS channel needs all its settings")
+        return self
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = filter(None, (p.strip() for p in self.trusted_proxies.split(",")))
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
+
     @property
     def twilio_enabled(self) -> bool:
         return bool(
@@ -248,5 +291,8 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
+        if not first["loc"]:  # a rule across settings: its message names the variables
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise SettingsError(message) from exc
+        field = str(first["loc"][0])
         raise SettingsError(f"TANDEM_{field.upper()}: {first['msg']}") from exc

@@ -57,7 +57,10 @@ def create_engine(url: str, *, pool_size: int = 20, pool_timeout: float = 10.0) 
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
         in_memory = ":memory:" in url
-        kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+        kwargs: dict[str, Any] = {
+            "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            "hide_parameters": True,
+        }
         if in_memory:
             kwargs["poolclass"] = StaticPool
             kwargs["connect_args"]["check_same_thread"] = False
@@ -70,7 +73,12 @@ def create_engine(url: str, *, pool_size: int = 20, pool_timeout: float = 10.0) 
     # server fail their statement, which the caller's transaction handling already copes with,
     # and are recycled well before typical idle-timeouts.
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout, pool_recycle=1800
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=pool_timeout,
+        pool_recycle=1800,
+        hide_parameters=True,  # error messages never carry bodies or phone numbers
     )
 
 

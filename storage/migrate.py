@@ -12,11 +12,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from storage.db import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# PostgreSQL advisory lock key held while migrating: processes starting together on a fresh
+# database take turns, and the later ones find nothing left to do.
+MIGRATION_LOCK = 0x74616E64656D  # "tandem"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -38,8 +41,11 @@ def _pending(connection: Connection) -> set[str]:
 
 
 async def upgrade(db: Database) -> None:
-    """Apply every migration not yet applied."""
+    """Apply every migration not yet applied (one process at a time on PostgreSQL; SQLite's
+    BEGIN IMMEDIATE already serializes)."""
     async with db.engine.begin() as conn:
+        if db.is_postgres:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_upgrade)
 
 

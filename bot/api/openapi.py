@@ -149,6 +149,24 @@ def document() -> dict[str, Any]:
                 body=s.PatientUpdate,
                 params=[PATIENT_ID],
             ),
+            "delete": {
+                "summary": "Erase the patient's identifiers, bodies and free text (admins)",
+                "parameters": [PATIENT_ID],
+                "responses": {"204": {"description": "erased"}, **_errors(401, 403, 404)},
+            },
+        },
+        "/api/v1/patients/{id}/export": {
+            "get": {
+                "summary": "Everything held about the patient, table by table (admins)",
+                "parameters": [PATIENT_ID],
+                "responses": {
+                    "200": {
+                        "description": "profile and rows by table",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    **_errors(401, 403, 404),
+                },
+            }
         },
         "/api/v1/patients/{id}/messages": {
             "get": _op(

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import datarights, jsonbody
 from bot.api import schemas as s
 from bot.api.openapi import document
 from bot.coaching import accounts, escalations, notes
@@ -63,9 +64,11 @@ async def _body(request: web.Request, model: type[M], *, optional: bool = False)
     if not raw.strip() and optional:
         return model()
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "the body must be JSON") from exc
+        data = jsonbody.load(raw)
+    except jsonbody.BadString as exc:
+        raise ApiError(422, str(exc)) from exc
+    except jsonbody.BadJson as exc:
+        raise ApiError(400, f"the body must be JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise ApiError(422, "the body must be a JSON object")
     try:
@@ -93,7 +96,7 @@ async def _visible_patient(
     """The patient, or 404 / 403. `act`: the coach must be allowed to act (take over, write,
     hand back, change the schedule), not only to read the record."""
     patient = await session.get(Patient, patient_id)
-    if patient is None:
+    if patient is None or patient.status == datarights.ERASED:
         raise ApiError(404, "no patient with that id")
     if not await accounts.may_see_patient(session, coach, patient):
         raise ApiError(403, "this patient is not in your caseload")
@@ -220,9 +223,10 @@ async def find_patient(request: web.Request) -> web.Response:
     tandem = _tandem(request)
     async with tandem.db.session() as session, session.begin():
         patient = await repo.find_patient(session, channel, address)
-        if patient is None:
+        # Another coach's patient answers exactly as an unknown address does: a coach cannot
+        # learn whether a number is enrolled elsewhere.
+        if patient is None or not await accounts.may_see_patient(session, coach, patient):
             raise ApiError(404, "no patient with that channel and address")
-        patient = await _visible_patient(session, coach, patient.id)
         await accounts.record_view(session, coach, patient.id, "profile", tandem.clock.now())
         return _json(await _patient_out(session, patient))
 
@@ -371,6 +375,41 @@ async def acknowledge(request: web.Request) -> web.Response:
     return _json(_escalation_out(esc, tandem.settings.safeguarding_guidance))
 
 
+def _need_admin(request: web.Request) -> None:
+    if request[COACH].role != "admin":
+        raise ApiError(403, "only an admin can export or erase a patient's data")
+
+
+async def export_patient(request: web.Request) -> web.Response:
+    """Everything held about the patient (admin; audited)."""
+    _need_admin(request)
+    tandem = _tandem(request)
+    async with tandem.db.session() as session, session.begin():
+        patient = await _visible_patient(session, request[COACH], _patient_id(request))
+        data = await datarights.export(session, patient.id)
+        assert data is not None
+        await repo.log(
+            session, tandem.clock.now(), "patient_exported", patient.id, {"by": request[COACH].id}
+        )
+    return web.json_response(data, dumps=_dumps)
+
+
+async def erase_patient(request: web.Request) -> web.Response:
+    """Erase identifiers, bodies and free text everywhere (admin; 204; a tombstone event)."""
+    _need_admin(request)
+    tandem = _tandem(request)
+    async with tandem.db.session() as session, session.begin():
+        patient = await _visible_patient(session, request[COACH], _patient_id(request))
+        await datarights.erase(
+            session, patient.id, tandem.clock.now(), f"coach:{request[COACH].id}"
+        )
+    return web.Response(status=204)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=str)
+
+
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(request.app[API_DOC])
 
@@ -401,19 +440,47 @@ async def api_auth(request: web.Request, handler: Handler) -> web.StreamResponse
         if coach is None:
             return _error(401, "the bearer token is not valid")
         request[COACH] = coach
-        return await handler(request)
+        response = await handler(request)
     except ApiError as exc:
+        if exc.status == 403 and COACH in request:
+            await _audit_denied(request)
         return _error(exc.status, exc.message)
     except NotFound as exc:
         return _error(404, f"no {exc} with that id")
     except (TakeoverError, EscalationError) as exc:
         return _error(409, str(exc))
+    return response
+
+
+async def _audit_denied(request: web.Request) -> None:
+    """Every refused API access is in the event log, with the coach and what they asked for."""
+    tandem = _tandem(request)
+    raw = request.match_info.get("id", "").lower()
+    patient_id = raw if _UUID.match(raw) else None
+    data = {"coach_id": request[COACH].id, "method": request.method, "path": request.path[:200]}
+    async with tandem.db.session() as session, session.begin():
+        await repo.log(session, tandem.clock.now(), "api_access_denied", patient_id, data)
+
+
+@web.middleware
+async def no_store(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """API answers carry patient data: no browser or proxy may keep a copy."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if request.path.startswith(PREFIX + "/"):
+            exc.headers["Cache-Control"] = "no-store"
+        raise
+    if request.path.startswith(PREFIX + "/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def setup(app: web.Application, tandem: Tandem) -> None:
     """Mount /api/v1 on `app`."""
     app[API_TANDEM] = tandem
     app[API_DOC] = document()
+    app.middlewares.append(no_store)
     app.middlewares.append(api_auth)
     r = app.router
     r.add_get(PREFIX + "/openapi.json", openapi)
@@ -421,6 +488,8 @@ def setup(app: web.Application, tandem: Tandem) -> None:
     r.add_get(PREFIX + "/patients", find_patient)
     r.add_get(PREFIX + "/patients/{id}", get_patient)
     r.add_patch(PREFIX + "/patients/{id}", update_patient)
+    r.add_delete(PREFIX + "/patients/{id}", erase_patient)
+    r.add_get(PREFIX + "/patients/{id}/export", export_patient)
     r.add_get(PREFIX + "/patients/{id}/messages", list_messages)
     r.add_post(PREFIX + "/patients/{id}/messages", send_message)
     r.add_get(PREFIX + "/patients/{id}/notes", list_notes)

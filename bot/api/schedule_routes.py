@@ -49,7 +49,10 @@ async def _change(request: web.Request, apply: Change) -> web.Response:
         patient = await repo.lock_patient(session, _patient_id(request))
         if patient is None:
             raise ApiError(404, "no patient with that id")
-        await apply(session, patient, f"coach:{request[COACH].id}")
+        try:
+            await apply(session, patient, f"coach:{request[COACH].id}")
+        except control.PatientStateError as exc:
+            raise ApiError(409, str(exc)) from exc
         await session.flush()
         return _json(await _schedule_out(session, patient))
 
@@ -84,9 +87,6 @@ async def pause(request: web.Request) -> web.Response:
     body = await _body(request, s.PauseRequest, optional=True)
 
     async def apply(session: AsyncSession, patient: Patient, by: str) -> None:
-        if patient.status not in ("active", "paused"):
-            # An opt-out or discharge is not the coach's to turn into a pause.
-            raise ApiError(409, f"the patient is {patient.status}, not active")
         await control.pause(session, patient, body.days, tandem.clock.now(), by=by)
 
     return await _change(request, apply)

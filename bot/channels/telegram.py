@@ -14,7 +14,6 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 import asyncio
 import hashlib
 import hmac
-import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ApplicationBuilder
 
+from bot import jsonbody
 from bot.channels.base import Choice, InboundMessage, OutboundMessage, SendError
 from bot.channels.limits import TELEGRAM_CALLBACK_DATA_MAX_BYTES, TELEGRAM_MAX_CHARS
 from bot.channels.parts import PartsResult
@@ -185,9 +185,11 @@ class TelegramChannel:
         """(message to store or None when the update is not for Tandem, callback id to answer)."""
         try:
             update = Update.de_json(data, self.bot)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            return inbound_from_update(update, now)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            # A field missing or of the wrong type (a message without chat, numeric text, a
+            # callback without from): Telegram never sends these, so it is not a retry to lose.
             raise web.HTTPBadRequest(text=f"not a Telegram update: {type(exc).__name__}") from exc
-        return inbound_from_update(update, now)
 
 
 def _is_int(value: str) -> bool:
@@ -203,21 +205,44 @@ def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
+MAX_KEY = 128  # messages.provider_message_id
+MAX_ADDRESS = 32  # a chat id is a 64-bit integer
+
+
+def _checked(value: Any, what: str, limit: int) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"{what} must be a number or a string")
+    text = str(value)
+    if not text or len(text) > limit:
+        raise ValueError(f"{what} is empty or too long")
+    return text
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError("text must be a string")
+    return value.replace("\x00", "")  # PostgreSQL: no NUL
+
+
 def inbound_from_update(update: Update, now: datetime) -> tuple[InboundMessage | None, str | None]:
     query = update.callback_query
     if query is not None:
         chat = query.message.chat if query.message is not None else None
         if chat is not None and chat.type != "private":
             return None, query.id
-        address = str(chat.id if chat is not None else query.from_user.id)
-        data = (query.data or "").replace("\x00", "")
-        key = f"{update.update_id}:cq{query.id}"
+        sender = chat.id if chat is not None else query.from_user.id
+        address = _checked(sender, "chat id", MAX_ADDRESS)
+        data = _text(query.data)
+        key = _checked(f"{update.update_id}:cq{query.id}", "callback id", MAX_KEY)
         return InboundMessage(NAME, address, data, key, now, payload=data[:256]), query.id
     message = update.message  # edited messages, channel posts, members: not for Tandem
     if message is None or message.chat.type != "private":
         return None, None
     meta: dict[str, Any] = {}
-    text = (message.text or message.caption or "").replace("\x00", "")  # PostgreSQL: no NUL
+    text = _text(message.text) or _text(message.caption)
+    address = _checked(message.chat.id, "chat id", MAX_ADDRESS)
     if message.sticker is not None:
         meta["kind"] = "sticker"
         text = text or (message.sticker.emoji or "")
@@ -225,15 +250,15 @@ def inbound_from_update(update: Update, now: datetime) -> tuple[InboundMessage |
         meta["kind"] = "photo"
     elif message.text is None:
         meta["kind"] = "other"
-    key = f"{update.update_id}:{message.message_id}"
-    return InboundMessage(NAME, str(message.chat.id), text, key, now, meta=meta), None
+    key = _checked(f"{update.update_id}:{message.message_id}", "message id", MAX_KEY)
+    return InboundMessage(NAME, address, text, key, now, meta=meta), None
 
 
 def decode_json(raw: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise web.HTTPBadRequest(text="body is not valid UTF-8 JSON") from exc
+        data = jsonbody.load(raw, sanitize=True)
+    except jsonbody.BadJson as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from exc
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         raise web.HTTPBadRequest(text="expected a JSON object with an integer update_id")
     return data

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -192,13 +193,29 @@ class TwilioChannel:
         return params
 
 
+# Twilio's SIDs are two letters and 32 hex digits; a sender is an E.164 number, a short code, an
+# alphanumeric id or a "channel:address" (WhatsApp). Anything else is refused before it is stored
+# (PostgreSQL refuses NUL and over-long values; SQLite would store them as new patients).
+_SID = re.compile(r"^[A-Za-z]{2}[A-Za-z0-9]{1,62}$")
+_SENDER = re.compile(r"^[A-Za-z0-9+:._@-]{1,64}$")
+_ERROR_CODE = re.compile(r"^[0-9]{1,10}$")
+
+
+def _sid(params: Mapping[str, str]) -> str:
+    sid = params.get("MessageSid", "")
+    if not _SID.match(sid):
+        raise web.HTTPBadRequest(text="MessageSid: missing or not a Twilio message SID")
+    return sid
+
+
 def inbound_message(params: Mapping[str, str], received_at: Any) -> InboundMessage:
-    sid, sender = params.get("MessageSid", ""), params.get("From", "")
-    if not sid or not sender:
-        raise web.HTTPBadRequest(text="MessageSid and From are required")
-    meta: dict[str, Any] = {"to": params.get("To")}
-    if params.get("NumMedia", "0") not in ("", "0"):
-        meta["media"] = int(params["NumMedia"]) if params["NumMedia"].isdigit() else 0
+    sid, sender = _sid(params), params.get("From", "")
+    if not _SENDER.match(sender):
+        raise web.HTTPBadRequest(text="From: missing or not a phone number or sender id")
+    meta: dict[str, Any] = {"to": params.get("To", "")[:64]}
+    media = params.get("NumMedia", "0")
+    if media not in ("", "0"):
+        meta["media"] = int(media) if media.isdigit() and len(media) < 4 else 0
     return InboundMessage(
         channel=NAME,
         address=sender,
@@ -211,11 +228,14 @@ def inbound_message(params: Mapping[str, str], received_at: Any) -> InboundMessa
 
 
 def status_update(params: Mapping[str, str]) -> StatusUpdate:
-    sid = params.get("MessageSid", "")
+    sid = _sid(params)
     status = params.get("MessageStatus") or params.get("SmsStatus", "")
-    if not sid or not status:
-        raise web.HTTPBadRequest(text="MessageSid and MessageStatus are required")
-    return StatusUpdate(NAME, sid, status.lower(), params.get("ErrorCode") or None)
+    if not status.isalpha() or len(status) > 16:
+        raise web.HTTPBadRequest(text="MessageStatus: missing or not a message status")
+    code = params.get("ErrorCode") or None
+    if code is not None and not _ERROR_CODE.match(code):
+        raise web.HTTPBadRequest(text="ErrorCode: not a Twilio error code")
+    return StatusUpdate(NAME, sid, status.lower(), code)
 
 
 def twiml_ok() -> web.Response:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from aiohttp import web
 
+from bot import metrics
 from bot.channels import optout
 from bot.channels.base import Channel, InboundMessage
 from bot.channels.statuses import record_status
@@ -50,24 +51,49 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
 async def start_channels(tandem: Tandem, *, background: bool = True) -> None:
     """Recover inbound messages a crash left unprocessed; initialize PTB; register the
     Telegram webhook (https public URL) or start polling. Without `background` (a web-only
-    process) only PTB is initialized: the worker processes do the rest."""
+    process) only PTB is initialized: the worker processes do the rest. When the Bot API cannot
+    be reached, everything else serves anyway and Telegram keeps being retried in the background."""
     if background:
         # Safe beside other live processes: each patient is processed under their lock.
         tandem.spawn(tandem.pipeline.sweep_unprocessed(older_than_seconds=0))
     telegram = tandem.dispatcher.channels.get("telegram")
     if not isinstance(telegram, TelegramChannel):
         return
+    try:
+        async with asyncio.timeout(FIRST_TRY_SECONDS):
+            await _connect_telegram(tandem, telegram, background)
+    except Exception as exc:
+        log.error("telegram_unavailable", error=type(exc).__name__, retrying=True)
+        tandem.spawn_daemon(_retry_telegram(tandem, telegram, background))
+
+
+FIRST_TRY_SECONDS = 5.0
+RETRY_MAX_SECONDS = 60.0
+
+
+async def _connect_telegram(tandem: Tandem, telegram: TelegramChannel, background: bool) -> None:
     await telegram.start()
     if not background:
         return
     if tandem.settings.telegram_mode == "polling":
         tandem.spawn_daemon(telegram.poll(lambda data: handle_telegram_update(tandem, data)))
     elif tandem.settings.public_url.startswith("https://"):
+        url = await telegram.register_webhook()
+        log.info("telegram_webhook_registered", url=url)
+
+
+async def _retry_telegram(tandem: Tandem, telegram: TelegramChannel, background: bool) -> None:
+    delay = 1.0
+    while True:
+        await asyncio.sleep(delay)
         try:
-            url = await telegram.register_webhook()
-            log.info("telegram_webhook_registered", url=url)
-        except Exception as exc:  # serving must not depend on Telegram being reachable
-            log.error("telegram_webhook_failed", error=type(exc).__name__)
+            await _connect_telegram(tandem, telegram, background)
+        except Exception as exc:
+            delay = min(RETRY_MAX_SECONDS, delay * 2)
+            log.warning("telegram_unavailable", error=type(exc).__name__, retry_in=delay)
+            continue
+        log.info("telegram_connected")
+        return
 
 
 async def close_channels(channels: dict[str, Channel]) -> None:
@@ -81,10 +107,16 @@ async def close_channels(channels: dict[str, Channel]) -> None:
 async def accept(tandem: Tandem, message: InboundMessage) -> bool:
     """Store `message` (committed) and process it in the background; False if a duplicate."""
     receipt = await tandem.pipeline.store(message)
+    metrics.INBOUND.labels(message.channel, "duplicate" if receipt.duplicate else "accepted").inc()
     if receipt.duplicate:
         return False
-    tandem.spawn(tandem.pipeline.process_patient(receipt.patient_id))
+    tandem.spawn(_timed(tandem, message.channel, receipt.patient_id))
     return True
+
+
+async def _timed(tandem: Tandem, channel: str, patient_id: str) -> None:
+    with metrics.STEP_SECONDS.labels(channel).time():
+        await tandem.pipeline.process_patient(patient_id)
 
 
 async def twilio_inbound(request: web.Request) -> web.StreamResponse:

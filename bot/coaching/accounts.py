@@ -157,35 +157,45 @@ async def end_session(session: AsyncSession, token: str) -> None:
         await session.delete(row)
 
 
-async def record_login(
-    session: AsyncSession, email: str, client: str, success: bool, now: datetime
-) -> None:
-    session.add(
-        LoginAttempt(email=email.strip().lower()[:254], client=client[:64], success=success, at=now)
+# Failed logins allowed in LOGIN_WINDOW: per account from one client, per account from anywhere
+# (guessing spread over many addresses), per client over every account (password spraying).
+LOGIN_WINDOW = timedelta(minutes=15)
+LIMIT_PAIR, LIMIT_ACCOUNT, LIMIT_CLIENT = 5, 20, 50
+
+
+async def begin_login(
+    session: AsyncSession, email: str, client: str, now: datetime
+) -> LoginAttempt:
+    """Record an attempt as failed before anything is checked; the caller commits it at once.
+
+    Counting happens after this commit, so attempts racing in parallel (on any number of
+    processes) each see every earlier one: at most LIMIT_PAIR of them get a password checked.
+    """
+    attempt = LoginAttempt(
+        email=email.strip().lower()[:254], client=client[:64], success=False, at=now
     )
+    session.add(attempt)
     await session.flush()
+    return attempt
 
 
 async def login_throttled(
-    session: AsyncSession,
-    email: str,
-    client: str,
-    now: datetime,
-    *,
-    window: timedelta = timedelta(minutes=15),
-    limit: int = 5,
+    session: AsyncSession, attempt: LoginAttempt, *, window: timedelta = LOGIN_WINDOW
 ) -> bool:
-    """True after `limit` failed attempts for this email or client within `window`."""
-    failed = await session.scalar(
+    """True when `attempt` (already committed) is over a limit, counting every failed or
+    still-undecided attempt committed in the window, this one included."""
+    base = (
         select(func.count())
         .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.success.is_(False),
-            LoginAttempt.at > now - window,
-            or_(LoginAttempt.email == email.strip().lower(), LoginAttempt.client == client),
-        )
+        .where(LoginAttempt.success.is_(False), LoginAttempt.at > attempt.at - window)
     )
-    return (failed or 0) >= limit
+    by_account = LoginAttempt.email == attempt.email
+    by_client = LoginAttempt.client == attempt.client
+    pair = await session.scalar(base.where(by_account, by_client))
+    account = await session.scalar(base.where(by_account))
+    client = await session.scalar(base.where(by_client))
+    over_account = (account or 0) > LIMIT_ACCOUNT
+    return (pair or 0) > LIMIT_PAIR or over_account or (client or 0) > LIMIT_CLIENT
 
 
 # --- who may see what --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ def setup(app: web.Application, tandem: Tandem) -> None:
     """Mount the console on `app`."""
     app[CONSOLE_TANDEM] = tandem
     app[live.STREAMS] = set[asyncio.Queue[LiveEvent]]()
+    app[live.BY_SESSION] = {}
     app.middlewares.append(console_middleware)
     app.on_shutdown.append(live.close_streams)
     r = app.router

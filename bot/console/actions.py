@@ -175,12 +175,15 @@ async def schedule(request: web.Request) -> web.Response:
         patient = await repo.lock_patient(session, patient_id)
         assert patient is not None
         by = f"coach:{coach.id}"
-        if action == "checkin" and at is not None:
-            await control.set_checkin_time(session, patient, at, now, tandem.settings)
-        elif action == "pause":
-            await control.pause(session, patient, days, now, by=by)
-        elif action == "resume":
-            await control.resume(session, patient, now, by=by)
+        try:
+            if action == "checkin" and at is not None:
+                await control.set_checkin_time(session, patient, at, now, tandem.settings, by=by)
+            elif action == "pause":
+                await control.pause(session, patient, days, now, by=by)
+            elif action == "resume":
+                await control.resume(session, patient, now, by=by)
+        except control.PatientStateError as exc:
+            raise PageError(409, f"Not changed: {exc}.") from exc
     return _back(patient_id, action, "#schedule")
 
 

@@ -6,6 +6,7 @@ console is logged off even while its live feed is open."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -20,7 +21,24 @@ from storage.models import Coach, Patient
 
 HEARTBEAT_SECONDS = web.AppKey("tandem_console_heartbeat", float)
 STREAMS = web.AppKey("tandem_console_streams", set[asyncio.Queue[LiveEvent]])
+# Open streams by the session they belong to, so logging out ends them at once.
+BY_SESSION = web.AppKey(
+    "tandem_console_streams_by_session", dict[str, set[asyncio.Queue[LiveEvent]]]
+)
 _SHUTDOWN = LiveEvent("shutdown", datetime.min.replace(tzinfo=UTC))
+_LOGOUT = LiveEvent("logout", datetime.min.replace(tzinfo=UTC))
+
+
+def _key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def end_session_streams(app: web.Application, token: str) -> None:
+    """Called on logout: this session's streams say "logout" and close."""
+    for queue in list(app.get(BY_SESSION, {}).get(_key(token), ())):
+        if queue.full():
+            queue.get_nowait()
+        queue.put_nowait(_LOGOUT)
 
 
 async def _visible(request: web.Request, coach: Coach, event: LiveEvent) -> bool:
@@ -62,6 +80,9 @@ async def events(request: web.Request) -> web.StreamResponse:
     queue = BUS.subscribe()
     streams = request.app[STREAMS]
     streams.add(queue)
+    key = _key(request.cookies.get(COOKIE, ""))
+    mine = request.app[BY_SESSION].setdefault(key, set())
+    mine.add(queue)
     try:
         await response.write(b"retry: 3000\n\n")
         while True:
@@ -75,6 +96,10 @@ async def events(request: web.Request) -> web.StreamResponse:
                 continue
             if event is _SHUTDOWN:
                 break
+            # Logged out here (or in another process), or expired: nothing more is sent.
+            if event is _LOGOUT or not await _session_alive(request):
+                await response.write(_frame("logout", {}))
+                break
             if await _visible(request, coach, event):
                 data = {
                     "patient_id": event.patient_id,
@@ -86,6 +111,9 @@ async def events(request: web.Request) -> web.StreamResponse:
         pass  # the browser went away
     finally:
         streams.discard(queue)
+        mine.discard(queue)
+        if not mine:
+            request.app[BY_SESSION].pop(key, None)
         BUS.unsubscribe(queue)
     return response
 

@@ -70,7 +70,7 @@ async def visible_patient(
     the coach must be allowed to act for the patient, not only to read the record."""
     patient_id = raw_id.lower()
     patient = await session.get(Patient, patient_id) if UUID.match(patient_id) else None
-    if patient is None:
+    if patient is None or patient.status == "erased":
         raise PageError(404, "There is no patient with that id.")
     if not await accounts.may_see_patient(session, coach, patient):
         raise PageError(

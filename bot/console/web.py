@@ -20,7 +20,7 @@ from bot.coaching.service import NotFound
 from bot.coaching.takeover import TakeoverError
 from bot.console import queries
 from bot.service import Tandem
-from storage import repo
+from storage import faults, repo
 from storage.models import Coach
 
 log = structlog.get_logger("tandem.console")
@@ -110,6 +110,7 @@ TITLES = {
     422: "Please check the form",
     429: "Too many attempts",
     500: "Something went wrong",
+    503: "Try again shortly",
 }
 
 
@@ -228,9 +229,14 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
             raise
         reason = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else None
         response = error_page(request, exc.status, reason or _plain(exc.status, exc.reason))
-    except Exception:
+    except Exception as exc:
         log.exception("console_request_failed", path=request.path)
-        response = error_page(request, 500, "The console hit an unexpected error; it was logged.")
+        if faults.classify(exc) == "unavailable":
+            response = error_page(request, 503, "The database is unavailable. Try again shortly.")
+            response.headers["Retry-After"] = str(faults.RETRY_AFTER_SECONDS)
+        else:
+            message = "The console hit an unexpected error; it was logged."
+            response = error_page(request, 500, message)
     if not response.prepared:
         secure_headers(response)
     return response

@@ -20,6 +20,19 @@ from storage import repo
 from storage.models import Patient, ScheduleItem
 
 CHECKIN = "checkin"
+# A coach, the API or a text command may only change the schedule of a patient in these states:
+# an opt-out (STOP) or a discharge is never turned back into check-ins by a schedule change.
+SCHEDULABLE = frozenset({"active", "paused"})
+
+
+class PatientStateError(Exception):
+    """The patient's state forbids this change (the API and console answer 409)."""
+
+
+def ensure_schedulable(patient: Patient) -> None:
+    """The one rule every caller (console, API, text commands) goes through."""
+    if patient.status not in SCHEDULABLE:
+        raise PatientStateError(f"the patient is {patient.status}, not active")
 
 
 def in_quiet_hours(at: time, settings: Settings) -> bool:
@@ -39,7 +52,9 @@ async def set_checkin_time(
     settings: Settings,
     by: str = "patient",
 ) -> ScheduleItem:
-    """Move the daily check-in to `at` patient-local (creating it if there is none)."""
+    """Move the daily check-in to `at` patient-local (creating it if there is none);
+    PatientStateError for an opted-out or discharged patient."""
+    ensure_schedulable(patient)
     local = f"{at.hour:02d}:{at.minute:02d}"
     existing = await store.find(session, patient.id, CHECKIN)
     data = dict(existing.payload) if existing is not None else {"flow": CHECKIN}
@@ -89,7 +104,9 @@ async def set_timezone(
 async def pause(
     session: AsyncSession, patient: Patient, days: int | None, now: datetime, by: str = "patient"
 ) -> None:
-    """Pause everything scheduled for `days` days (None: until resumed)."""
+    """Pause everything scheduled for `days` days (None: until resumed); PatientStateError for
+    an opted-out or discharged patient."""
+    ensure_schedulable(patient)
     patient.status = "paused"
     patient.paused_until = now + timedelta(days=days) if days else None
     until = patient.paused_until.isoformat() if patient.paused_until else None
@@ -99,7 +116,9 @@ async def pause(
 async def resume(
     session: AsyncSession, patient: Patient, now: datetime, by: str = "patient"
 ) -> bool:
-    """End a pause; False when the patient was not paused (opt-outs are not lifted here)."""
+    """End a pause; False when the patient was active, PatientStateError when opted out or
+    discharged (opt-outs are never lifted here)."""
+    ensure_schedulable(patient)
     if patient.status != "paused":
         return False
     patient.status, patient.paused_until = "active", None

@@ -79,7 +79,7 @@ async def commands(turn: Turn, message: Message) -> bool:
     await guess_timezone(turn)
     command = parse_command(message.body or "")
     patient = turn.patient
-    if command is None or patient.status not in {"active", "paused"}:
+    if command is None or patient.status not in control.SCHEDULABLE:
         return False  # opted out or discharged: other areas answer them
     if patient.consent_given is not True or not patient.checkin_time:
         return False  # not onboarded yet: the onboarding flow reads times itself

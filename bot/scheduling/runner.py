@@ -19,6 +19,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.actions import Turn
 from bot.scheduling import disengagement
 from bot.scheduling.store import allowed_at, next_daily, zone_of
@@ -214,6 +215,7 @@ class Scheduler:
             return
         turn = Turn(self.pipeline, session, patient, now, None, batch.identities.get(patient.id))
         await repo.log(session, now, "schedule_fired", patient.id, info)
+        metrics.SCHEDULE_LAG.observe(max(0.0, (now - due).total_seconds()))
         replied = item.id in batch.replied
         if item.kind == "checkin" and not await disengagement.before_checkin(turn, item, replied):
             pass  # a re-engagement message went out in place of this check-in

@@ -10,6 +10,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import create_app
 from bot.coaching import accounts
 from bot.service import Tandem
+from tests.e2e.server import sid
+
+S1 = sid("s-1")
 
 
 @pytest.fixture
@@ -67,18 +70,16 @@ async def test_try_page_and_conversation(
 ) -> None:
     page = await client.get("/try")
     assert page.status == 200 and "Try Tandem" in await page.text()
-    resp = await client.post("/try/api/messages", json={"session": "s-1", "text": "hi", "id": "m1"})
+    resp = await client.post("/try/api/messages", json={"session": S1, "text": "hi", "id": "m1"})
     assert resp.status == 202
-    again = await client.post(
-        "/try/api/messages", json={"session": "s-1", "text": "hi", "id": "m1"}
-    )
+    again = await client.post("/try/api/messages", json={"session": S1, "text": "hi", "id": "m1"})
     assert again.status == 200 and (await again.json())["duplicate"] is True
     await tandem.dispatcher.drain()
-    listed = await (await client.get("/try/api/messages", params={"session": "s-1"})).json()
+    listed = await (await client.get("/try/api/messages", params={"session": S1})).json()
     directions = [m["direction"] for m in listed["messages"]]
     assert directions == ["in", "out", "out", "out"]
     assert {m["status"] for m in listed["messages"][1:]} == {"sent"}
-    empty = await (await client.get("/try/api/messages", params={"session": "nobody"})).json()
+    empty = await (await client.get("/try/api/messages", params={"session": sid("nobody")})).json()
     assert empty == {"messages": []}
 
 
@@ -88,11 +89,11 @@ async def test_try_page_and_conversation(
         (b"{not json", 400, "malformed JSON"),
         (b"\xff\xfe\x00", 400, "malformed JSON"),
         (b"[]", 422, "body"),
-        (b'{"session": "s", "text": ""}', 422, "text"),
+        (b'{"session": "' + S1.encode() + b'", "text": ""}', 422, "text"),
         (b'{"session": "bad id!", "text": "hi"}', 422, "session"),
-        (b'{"session": "s"}', 422, "text"),
-        (b'{"session": "s", "text": "hi", "extra": 1}', 422, "extra"),
-        (b'{"session": "s", "text": "' + b"x" * 2001 + b'"}', 422, "text"),
+        (b'{"session": "' + S1.encode() + b'"}', 422, "text"),
+        (b'{"session": "' + S1.encode() + b'", "text": "hi", "extra": 1}', 422, "extra"),
+        (b'{"session": "' + S1.encode() + b'", "text": "' + b"x" * 2001 + b'"}', 422, "text"),
     ],
 )
 async def test_bad_input_is_a_clear_4xx(
@@ -116,7 +117,7 @@ async def test_emoji_and_right_to_left_text_are_handled(
     client: TestClient[object, object], tandem: Tandem
 ) -> None:
     for text in ["🙂🙂 hola", "مرحبا", "x" * 2000]:
-        resp = await client.post("/try/api/messages", json={"session": "rtl", "text": text})
+        resp = await client.post("/try/api/messages", json={"session": sid("rtl"), "text": text})
         assert resp.status == 202
 
 

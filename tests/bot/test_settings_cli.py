@@ -51,6 +51,21 @@ def test_invalid_setting_names_the_variable(variable: str, value: str) -> None:
     assert len(lines) == 1 and variable in lines[0], result.stderr
 
 
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ({"TANDEM_TWILIO_ACCOUNT_SID": "AC1", "TANDEM_TWILIO_AUTH_TOKEN": "t"}, "FROM_NUMBER"),
+        ({"TANDEM_TWILIO_AUTH_TOKEN": "t", "TANDEM_TWILIO_FROM_NUMBER": "+1500"}, "ACCOUNT_SID"),
+        ({"TANDEM_TWILIO_ACCOUNT_SID": "AC1", "TANDEM_TWILIO_FROM_NUMBER": "+1500"}, "AUTH_TOKEN"),
+    ],
+)
+def test_incomplete_twilio_settings_stop_start_up(given: dict[str, str], missing: str) -> None:
+    result = run("serve", TANDEM_DATABASE_URL="sqlite+aiosqlite:///:memory:", **given)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"TANDEM_TWILIO_{missing}" in lines[0], result.stderr
+
+
 def test_bad_port_flag_is_refused() -> None:
     result = run("serve", "--port", "0", TANDEM_DATABASE_URL="sqlite+aiosqlite:///:memory:")
     assert result.returncode == 2 and "--port" in result.stderr

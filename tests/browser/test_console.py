@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e.server import TANDEM, Server, post, replies
+from tests.e2e.server import TANDEM, Server, post, replies, sid
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -43,7 +43,7 @@ def _need_chromium() -> None:
 
 
 async def _messages(http: aiohttp.ClientSession, base: str, session: str) -> list[dict[str, Any]]:
-    async with http.get(f"{base}/try/api/messages", params={"session": session}) as resp:
+    async with http.get(f"{base}/try/api/messages", params={"session": sid(session)}) as resp:
         return list((await resp.json())["messages"])
 
 
@@ -93,7 +93,7 @@ async def test_coach_sees_a_risk_escalation_live_takes_over_replies_and_hands_ba
     base = server.url
     api = f"{base}/try/api/messages"
     async with aiohttp.ClientSession() as http, async_playwright() as p:
-        assert (await post(http, api, {"session": "pat", "text": "hello"}))[0] == 202
+        assert (await post(http, api, {"session": sid("pat"), "text": "hello"}))[0] == 202
         await replies(http, base, "pat", 3)
 
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -110,7 +110,7 @@ async def test_coach_sees_a_risk_escalation_live_takes_over_replies_and_hands_ba
             await asyncio.sleep(0.5)  # let the live feed connect
 
             # A risk message arrives: the row appears with no reload, with a live countdown.
-            await post(http, api, {"session": "pat", "text": "I want to kill myself"})
+            await post(http, api, {"session": sid("pat"), "text": "I want to kill myself"})
             row = page.locator("#queue-rows tr[data-escalation]")
             await expect(row).to_have_count(1, timeout=10_000)
             await expect(row.locator(".badge")).to_have_text("urgent")
@@ -133,7 +133,7 @@ async def test_coach_sees_a_risk_escalation_live_takes_over_replies_and_hands_ba
             await _wait_for_sent(http, base, "pat", REPLY)
 
             # The patient answers: the transcript shows it without a reload.
-            await post(http, api, {"session": "pat", "text": "thank you, that helps"})
+            await post(http, api, {"session": sid("pat"), "text": "thank you, that helps"})
             await expect(page.locator("#transcript")).to_contain_text(
                 "thank you, that helps", timeout=10_000
             )
@@ -150,6 +150,6 @@ async def test_coach_sees_a_risk_escalation_live_takes_over_replies_and_hands_ba
 
         # The bot resumes: onboarding was waiting for consent, the next reply gets its answer.
         before = len([m for m in await _messages(http, base, "pat") if m["direction"] == "out"])
-        await post(http, api, {"session": "pat", "text": "yes"})
+        await post(http, api, {"session": sid("pat"), "text": "yes"})
         texts = await replies(http, base, "pat", before + 1)
         assert texts[-1] == NAME_QUESTION

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import signal
 import socket
@@ -14,6 +15,11 @@ from typing import Any
 import aiohttp
 
 TANDEM = Path(sys.executable).with_name("tandem")
+
+
+def sid(name: str) -> str:
+    """A try-it session id for a test conversation: the API wants a secret of 32+ characters."""
+    return f"{name}-{hashlib.sha256(name.encode()).hexdigest()[:40]}"
 
 
 def free_port() -> int:
@@ -120,7 +126,7 @@ async def replies(
     """Wait until the try-it session has at least `count` bot messages; return them all."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        async with http.get(f"{base}/try/api/messages", params={"session": session}) as resp:
+        async with http.get(f"{base}/try/api/messages", params={"session": sid(session)}) as resp:
             data = await resp.json()
         out = [m["text"] for m in data["messages"] if m["direction"] == "out"]
         sent = [m for m in data["messages"] if m["direction"] == "out" and m["status"] == "sent"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.e2e.server import Server, post, replies
+from tests.e2e.server import Server, post, replies, sid
 
 CONSENT = "Would you like to join? Reply YES to agree or NO if not."
 NAME = "Welcome! What name would you like me to call you?"
@@ -28,17 +28,17 @@ async def test_kill_9_mid_onboarding_resumes_at_the_same_step(
     try:
         await server.start()
         api = f"{server.url}/try/api/messages"
-        assert (await post(http, api, {"session": "kim", "text": "hello"}))[0] == 202
+        assert (await post(http, api, {"session": sid("kim"), "text": "hello"}))[0] == 202
         assert (await replies(http, server.url, "kim", 3))[-1] == CONSENT
-        assert (await post(http, api, {"session": "kim", "text": "yes"}))[0] == 202
+        assert (await post(http, api, {"session": sid("kim"), "text": "yes"}))[0] == 202
         assert (await replies(http, server.url, "kim", 4))[-1] == NAME
         server.kill()
 
         await server.start()  # same database, a new process
-        status, body = await post(http, api, {"session": "kim", "text": "Kim"})
+        status, body = await post(http, api, {"session": sid("kim"), "text": "Kim"})
         assert status == 202 and not body["duplicate"]
         assert (await replies(http, server.url, "kim", 5))[-1] == TIME
-        await post(http, api, {"session": "kim", "text": "9am"})
+        await post(http, api, {"session": sid("kim"), "text": "9am"})
         texts = await replies(http, server.url, "kim", 6)
         assert texts[5].startswith("Thanks, Kim! I'll check in each day at 09:00.")
     finally:
@@ -51,7 +51,7 @@ async def test_sigterm_stops_cleanly(
     server = Server(db_url, tmp_path / "serve.log")
     try:
         await server.start()
-        await post(http, f"{server.url}/try/api/messages", {"session": "lee", "text": "hi"})
+        await post(http, f"{server.url}/try/api/messages", {"session": sid("lee"), "text": "hi"})
         await replies(http, server.url, "lee", 3)
         assert server.terminate() == 0
         log = (tmp_path / "serve.log").read_text()

@@ -185,3 +185,16 @@ async def test_authorization_across_coaches(client: Client, tandem: Tandem, staf
             "Europe/Madrid",
             "active",
         )
+
+
+async def test_an_opted_out_patient_keeps_no_checkin_time(
+    client: Client, tandem: Tandem, staff: Staff
+) -> None:
+    patient_id = await enrol(client, staff.kim)
+    async with tandem.db.session() as session, session.begin():
+        await session.execute(
+            update(Patient).where(Patient.id == patient_id).values(status="opted_out")
+        )
+    url = f"/api/v1/patients/{patient_id}/checkin-time"
+    response = await client.put(url, json={"checkin_time": "09:30"}, headers=auth(staff.kim))
+    assert "opted_out" in await error(response, 409)

@@ -77,8 +77,6 @@ async def test_urgent_rows_jump_the_patient_queue(service: Tandem, fake_twilio: 
 def test_a_channel_is_on_when_its_credentials_are_set() -> None:
     assert not Settings().has_provider_credentials
     assert Settings(telegram_bot_token="1:x").has_provider_credentials
-    partial = Settings(twilio_account_sid="AC1", twilio_auth_token="t")
-    assert not partial.twilio_enabled  # no sender yet
     full = Settings(
         twilio_account_sid="AC1", twilio_auth_token="t", twilio_messaging_service_sid="MG1"
     )

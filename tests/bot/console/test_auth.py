@@ -180,3 +180,21 @@ async def test_password_is_used_exactly_as_typed(client: Client, tandem: Tandem)
         )
     assert (await _attempt(client, "sam@example.org", "spaced pass"))[0] == 401
     assert (await _attempt(client, "sam@example.org", " spaced pass "))[0] == 303
+
+
+async def test_cr_lf_in_next_cannot_split_the_redirect(client: Client, staff: Staff) -> None:
+    page = await client.get("/console/login", params={"next": "/console/\r\nSet-Cookie: x=1"})
+    assert page.status == 200
+    token = csrf_of(await page.text())
+    response = await client.post(
+        "/console/login",
+        data={
+            "email": "kim@example.org",
+            "password": PASSWORD,
+            "csrf": token,
+            "next": "/console/\r\nSet-Cookie: evil=1",
+        },
+        allow_redirects=False,
+    )
+    assert response.status == 303 and response.headers["Location"] == "/console/"
+    assert "evil" not in response.headers.get("Set-Cookie", "")
