@@ -29,6 +29,11 @@ CASES = [
     ("passive_ideation", "concern", "es", "a veces quisiera dormirme y no despertar nunca más"),
     ("active_ideation", "risk", "en", "i want to kill myself"),
     ("active_ideation", "risk", "es", "me quiero matar, ya no puedo más"),
+    ("intent", "risk", "en", "i have decided, i am going to kill myself, i just need the nerve"),
+    ("intent", "risk", "es", "ya lo decidí, me voy a matar"),
+    ("method", "risk", "en", "i know exactly how i would do it, the rope is in the garage"),
+    ("sexual_abuse", "risk", "en", "my uncle raped me last summer and i never told anyone"),
+    ("sexual_abuse", "risk", "es", "un compañero de trabajo me violó y no sé qué hacer"),
     ("plan", "risk", "en", "i'm going to do it tonight after everyone is asleep, i have it all planned"),  # noqa: E501
     ("plan", "risk", "es", "ya tengo todo planeado, esta noche me quito la vida"),
     ("preparatory", "risk", "en", "i've been saving up my pills for weeks so i have enough to end it"),  # noqa: E501
@@ -105,5 +110,51 @@ async def test_disclosure_reaches_the_phone_and_the_coach(
         esc = await _escalation(tandem)
         assert (esc.reason, esc.priority) == ("risk", "urgent" if level == "risk" else "high")
         assert category in esc.detail and category in await _detected(tandem)
+    finally:
+        await tandem.close()
+
+
+@pytest.mark.parametrize(
+    ("language", "body"),
+    [
+        ("en", "can i talk to a real person please"),
+        ("es", "quiero hablar con una persona de verdad"),
+    ],
+)
+@pytest.mark.parametrize("channel", ["sms", "telegram"])
+async def test_asking_for_a_person_opens_a_normal_escalation_and_says_so_honestly(
+    channel: str,
+    language: str,
+    body: str,
+    make_settings: Callable[..., Settings],
+    clock: FakeClock,
+    fake_twilio: FakeTwilio,
+    fake_telegram: FakeTelegram,
+) -> None:
+    tandem = Tandem(make_settings(default_locale=language), clock=clock)
+    try:
+        async with TestClient(TestServer(create_app(tandem))) as client:
+            if channel == "sms":
+                params = inbound_sms_params("+15551230001", body)
+                path = "/webhooks/twilio/sms"
+                headers = signed_webhook_headers(PUBLIC_URL + path, params)
+                resp = await client.post(path, data=urlencode(params), headers=headers)
+            else:
+                update = UpdateFactory().text_message(4242, body)
+                resp = await client.post(
+                    "/webhooks/telegram",
+                    data=json.dumps(update).encode(),
+                    headers={"Content-Type": "application/json", **TG_SECRET},
+                )
+            assert resp.status == 200
+            await settle(tandem)
+        if channel == "sms":
+            received = [m["body"] for m in fake_twilio.messages]
+        else:
+            received = [m["text"] for m in fake_telegram.sent]
+        # No coach account exists here: the reply must not promise that one will answer.
+        assert len(received) == 1 and ("No one" in received[0] or "nadie" in received[0])
+        esc = await _escalation(tandem)
+        assert (esc.reason, esc.priority) == ("human_request", "normal")
     finally:
         await tandem.close()
