@@ -18,6 +18,7 @@ from bot.scheduling.timecalc import validate_timezone
 from flows import model as m
 from storage import repo
 from storage.models import ChannelIdentity, Patient
+from storage.writes import buffer_of
 
 if TYPE_CHECKING:
     from bot.pipeline import Pipeline
@@ -64,6 +65,19 @@ class Turn:
         identity = await self.identity()
         if identity is None:
             return False
+        buffer = buffer_of(self.session)
+        if buffer is not None:  # the lean inbound path: written in one batch at the end
+            priority = URGENT_PRIORITY if urgent else 0
+            buffer.send(
+                self.patient.id,
+                identity.channel,
+                identity.address,
+                text,
+                self.now,
+                choices or [],
+                priority,
+            )
+            return True
         await repo.enqueue(
             self.session,
             self.patient.id,

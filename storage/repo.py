@@ -23,6 +23,7 @@ from storage.models import (
     OutboxItem,
     Patient,
 )
+from storage.writes import buffer_of
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
@@ -244,6 +245,19 @@ async def log(
     flow_version: str | None = None,
 ) -> None:
     """Append to the event log (never updated, never deleted)."""
+    buffer = buffer_of(session)
+    if buffer is not None:  # the lean inbound path: one batched INSERT per turn
+        buffer.event(
+            {
+                "at": at,
+                "kind": kind,
+                "patient_id": patient_id,
+                "flow_id": flow_id,
+                "flow_version": flow_version,
+                "data": dict(data or {}),
+            }
+        )
+        return
     session.add(
         Event(
             at=at,

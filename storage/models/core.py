@@ -55,6 +55,9 @@ class Patient(Base):
     safety_state: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # When an open safety check counts as unanswered (bot/coaching/safetycheck.py).
     safety_check_due: Mapped[datetime | None] = mapped_column(index=True)
+    # The program menu this patient has open (migration 0014_inbound, bot/menu.py): read from
+    # the locked row on every message instead of looking up the event log.
+    menu_state: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class ChannelIdentity(Base):
