@@ -12,11 +12,11 @@ import random
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 from uuid import uuid4
 
 import structlog
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -42,28 +42,6 @@ Interceptor = Callable[[Turn, Message], Awaitable[bool]]
 # Extra read-only patient facts for flows (`patient.<name>`), computed before each engine step.
 FactProvider = Callable[[Turn], Awaitable[dict[str, Any]]]
 ORDER_SAFETY, ORDER_OPT_OUT, ORDER_TAKEOVER, ORDER_COMMANDS, ORDER_MENU = 10, 20, 30, 40, 50
-
-
-# The lean path's pending messages: what the interceptors and the engine read of each.
-_messages = cast(Table, Message.__table__)
-_PENDING = (
-    select(
-        _messages.c.id,
-        _messages.c.channel,
-        _messages.c.provider_message_id,
-        _messages.c.body,
-        _messages.c.payload,
-        _messages.c.error,
-        _messages.c.created_at,
-        _messages.c.updated_at,
-    )
-    .where(
-        _messages.c.patient_id == bindparam("p_patient"),
-        _messages.c.direction == "in",
-        _messages.c.status == "received",
-    )
-    .order_by(_messages.c.id)
-)
 
 
 def _attach(session: AsyncSession, message: Message) -> None:
@@ -132,25 +110,26 @@ class Pipeline:
         async with self.db.session() as session, session.begin():
             if lean:
                 writes.attach(session)
-            receipt, patient = await self._store(session, msg)
+            receipt, patient, rows = await self._store(session, msg, lean=lean)
             if patient is not None:
                 # Replies go back on the channel and address this message came from.
                 reply_to = ChannelIdentity(
                     patient_id=patient.id, channel=msg.channel, address=msg.address
                 )
-                await self._process_pending(session, patient, reply_to, lean=lean)
+                await self._process_pending(session, patient, reply_to, lean=lean, rows=rows)
             await writes.write(session)
         return receipt
 
     async def store(self, msg: InboundMessage) -> Receipt:
         """Store only (committed); for channels that must acknowledge before processing."""
         async with self.db.session() as session, session.begin():
-            receipt, _ = await self._store(session, msg)
+            receipt, _, _ = await self._store(session, msg, lean=False)
         return receipt
 
     async def _store(
-        self, session: AsyncSession, msg: InboundMessage
-    ) -> tuple[Receipt, Patient | None]:
+        self, session: AsyncSession, msg: InboundMessage, *, lean: bool
+    ) -> tuple[Receipt, Patient | None, list[Row[Any]] | None]:
+        """Store under the patient's lock; the lean path also gets the pending messages."""
         patient, created = await repo.get_or_create_patient(
             session,
             msg.channel,
@@ -162,19 +141,16 @@ class Pipeline:
             # processor never skips a message that is still being stored.
             lock=True,
         )
-        message_id = await repo.insert_inbound(
-            session,
-            patient.id,
-            msg.channel,
-            msg.provider_message_id,
-            msg.text,
-            msg.payload,
-            self.clock.now(),
-        )
+        args = (msg.channel, msg.provider_message_id, msg.text, msg.payload, self.clock.now())
+        rows = None
+        if lean:
+            message_id, rows = await repo.store_inbound_pending(session, patient.id, *args)
+        else:
+            message_id = await repo.insert_inbound(session, patient.id, *args)
         if message_id is None:
             log.info("inbound_duplicate", channel=msg.channel, patient=patient.id)
-            return Receipt(None, patient.id, True, created), None
-        return Receipt(message_id, patient.id, False, created), patient
+            return Receipt(None, patient.id, True, created), None, None
+        return Receipt(message_id, patient.id, False, created), patient, rows
 
     async def process_patient(self, patient_id: str) -> int:
         """Process every stored, unprocessed message of one patient, in order."""
@@ -205,14 +181,15 @@ class Pipeline:
         reply_to: ChannelIdentity | None,
         *,
         lean: bool,
+        rows: list[Row[Any]] | None = None,
     ) -> int:
         if not lean:
             pending = await repo.pending_inbound(session, patient.id)
             for message in pending:
                 await self._process_one(session, patient, message, reply_to)
             return len(pending)
-        conn = await session.connection()
-        rows = (await conn.execute(_PENDING, {"p_patient": patient.id})).all()
+        if rows is None:
+            rows = await repo.pending_rows(session, patient.id)
         for row in rows:
             careful = writes.buffer_of(session) is None  # an earlier message went careful
             # Not added to the session: its status is written by the turn's batch.

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 from uuid import uuid4
 
-from sqlalchemy import Row, Table, Text, bindparam, func, inspect, select
+from sqlalchemy import Row, Table, Text, bindparam, func, inspect, literal, select
 from sqlalchemy import cast as cast_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,6 +90,63 @@ def _locked_read(dialect: str) -> Any:
 
 _PATIENT_AT_LOCKED = {name: _locked_read(name) for name in ("postgresql", "sqlite")}
 _PRELOAD = "tandem_preload"
+_messages = cast(Table, Message.__table__)
+# What the lean path reads of each stored, unprocessed message.
+_PENDING_COLUMNS = [
+    "id",
+    "channel",
+    "provider_message_id",
+    "body",
+    "payload",
+    "error",
+    "created_at",
+    "updated_at",
+]
+_PENDING = (
+    select(*[_messages.c[name] for name in _PENDING_COLUMNS])
+    .where(
+        _messages.c.patient_id == bindparam("i_patient"),
+        _messages.c.direction == "in",
+        _messages.c.status == "received",
+    )
+    .order_by(_messages.c.id)
+)
+_INBOUND_VALUES = {
+    "patient_id": bindparam("i_patient"),
+    "direction": "in",
+    "channel": bindparam("i_channel"),
+    "provider_message_id": bindparam("i_provider_id"),
+    "body": bindparam("i_body"),
+    "payload": bindparam("i_payload"),
+    "status": "received",
+    "created_at": bindparam("i_now"),
+    "updated_at": bindparam("i_now"),
+}
+
+
+def _store_pending_pg() -> Any:
+    # One round trip on PostgreSQL: the INSERT in a data-modifying CTE, and the patient's
+    # earlier unprocessed messages (the CTE's row is not visible to the outer read) beside it.
+    inserted = (
+        postgresql.insert(_messages)
+        .values(_INBOUND_VALUES)
+        .on_conflict_do_nothing(index_elements=["channel", "provider_message_id"])
+        .returning(*[_messages.c[name] for name in _PENDING_COLUMNS])
+        .cte("inserted")
+    )
+    new = select(*[inserted.c[name] for name in _PENDING_COLUMNS], literal(True).label("new"))
+    old = _PENDING.order_by(None).add_columns(literal(False).label("new"))
+    union = new.union_all(old).subquery()
+    return select(union).order_by(union.c.id)
+
+
+_STORE_PENDING_PG = _store_pending_pg()
+_INSERT_INBOUND_SQLITE = (
+    sqlite.insert(_messages)
+    .values(_INBOUND_VALUES)
+    .on_conflict_do_nothing(index_elements=["channel", "provider_message_id"])
+    .returning(_messages.c.id)
+)
 _ACTIVE_RUN = (
     select(_runs)
     .where(_runs.c.patient_id == bindparam("r_patient"), _runs.c.status != "ended")
@@ -233,6 +290,42 @@ async def insert_inbound(
         .returning(Message.id)
     )
     return result.scalar_one_or_none()
+
+
+async def store_inbound_pending(
+    session: AsyncSession,
+    patient_id: str,
+    channel: str,
+    provider_message_id: str | None,
+    body: str,
+    payload: str | None,
+    now: datetime,
+) -> tuple[int | None, list[Row[Any]]]:
+    """`insert_inbound` plus the patient's unprocessed messages in id order (the new one
+    included); (None, []) for a retry. One statement on PostgreSQL, two on SQLite."""
+    params = {
+        "i_patient": patient_id,
+        "i_channel": channel,
+        "i_provider_id": provider_message_id,
+        "i_body": body,
+        "i_payload": payload,
+        "i_now": now,
+    }
+    conn = await session.connection()
+    if is_postgres(session):
+        rows = list((await conn.execute(_STORE_PENDING_PG, params)).all())
+        new_id = next((row.id for row in rows if row.new), None)
+        return (new_id, rows) if new_id is not None else (None, [])
+    new_id = (await conn.execute(_INSERT_INBOUND_SQLITE, params)).scalar_one_or_none()
+    if new_id is None:
+        return None, []
+    return new_id, list((await conn.execute(_PENDING, {"i_patient": patient_id})).all())
+
+
+async def pending_rows(session: AsyncSession, patient_id: str) -> list[Row[Any]]:
+    """The patient's unprocessed messages as Core rows (id order)."""
+    conn = await session.connection()
+    return list((await conn.execute(_PENDING, {"i_patient": patient_id})).all())
 
 
 async def lock_patient(session: AsyncSession, patient_id: str) -> Patient | None:
