@@ -19,6 +19,7 @@ from flows import model as m
 from flows.safety.country import normalize_country
 from storage import repo
 from storage.models import ChannelIdentity, Patient
+from storage.writes import buffer_of
 
 if TYPE_CHECKING:
     from bot.pipeline import Pipeline
@@ -66,6 +67,19 @@ class Turn:
         identity = await self.identity()
         if identity is None:
             return False
+        buffer = buffer_of(self.session)
+        if buffer is not None:  # the lean inbound path: written in one batch at the end
+            priority = URGENT_PRIORITY if urgent else 0
+            buffer.send(
+                self.patient.id,
+                identity.channel,
+                identity.address,
+                text,
+                self.now,
+                choices or [],
+                priority,
+            )
+            return True
         await repo.enqueue(
             self.session,
             self.patient.id,

@@ -7,6 +7,7 @@ pipeline reads them back before every engine step (one indexed query) through a 
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import repo
 from storage.models import PatientFact
 
 if TYPE_CHECKING:
@@ -28,6 +30,9 @@ def is_fact(name: str) -> bool:
 
 
 async def load_facts(session: AsyncSession, patient_id: str) -> dict[str, Any]:
+    preloaded = repo.preloaded_facts(session, patient_id)
+    if preloaded is not None:
+        return {"program": None, "last_scores": {}, **copy.deepcopy(preloaded)}
     rows = await session.execute(
         select(PatientFact.name, PatientFact.value).where(PatientFact.patient_id == patient_id)
     )
@@ -48,6 +53,9 @@ async def set_facts(
             session.add(PatientFact(patient_id=patient_id, name=name, value=value, updated_at=now))
         else:
             row.value, row.updated_at = value, now
+    preloaded = repo.preloaded_facts(session, patient_id)
+    if preloaded is not None:
+        preloaded.update(copy.deepcopy(dict(values)))
     await session.flush()
 
 

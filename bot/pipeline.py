@@ -16,8 +16,9 @@ from typing import Any
 from uuid import uuid4
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from bot.actions import ActionHandlers, Turn
 from bot.channels.base import InboundMessage
@@ -28,7 +29,7 @@ from bot.settings import Settings
 from flows import model as m
 from flows.engine import EngineError, step
 from flows.library import FlowLibrary
-from storage import repo
+from storage import repo, writes
 from storage.db import Database
 from storage.models import ChannelIdentity, FlowRun, Message, Patient
 
@@ -41,6 +42,12 @@ Interceptor = Callable[[Turn, Message], Awaitable[bool]]
 # Extra read-only patient facts for flows (`patient.<name>`), computed before each engine step.
 FactProvider = Callable[[Turn], Awaitable[dict[str, Any]]]
 ORDER_SAFETY, ORDER_OPT_OUT, ORDER_TAKEOVER, ORDER_COMMANDS, ORDER_MENU = 10, 20, 30, 40, 50
+
+
+def _attach(session: AsyncSession, message: Message) -> None:
+    """Make a message read by the lean path an ORM row of `session` (no query)."""
+    make_transient_to_detached(message)
+    session.add(message)
 
 
 @dataclass(frozen=True)
@@ -84,32 +91,45 @@ class Pipeline:
     async def receive(self, msg: InboundMessage) -> Receipt:
         """Store the message and process the patient's pending messages, in one transaction.
 
-        Nothing is acknowledged before the commit. A failing step only rolls back its own
-        savepoint (the message stays, marked failed); if the whole transaction fails, nothing was
-        acknowledged either and the provider retries.
+        Nothing is acknowledged before the commit. The lean path (no savepoints, batched
+        writes) runs first; a message the safety layer acts on continues the careful way. If
+        the lean transaction fails, it is rolled back whole and the careful path redoes it,
+        where a failing step only rolls back its own savepoint (the message stays, marked
+        failed). If that fails too, nothing was acknowledged and the provider retries.
         """
+        try:
+            receipt = await self._receive(msg, lean=True)
+        except Exception as exc:
+            log.warning("lean_turn_redone", channel=msg.channel, error=type(exc).__name__)
+            receipt = await self._receive(msg, lean=False)
+        if not receipt.duplicate:
+            self.on_outbox()
+        return receipt
+
+    async def _receive(self, msg: InboundMessage, *, lean: bool) -> Receipt:
         async with self.db.session() as session, session.begin():
-            receipt, patient = await self._store(session, msg)
+            if lean:
+                writes.attach(session)
+            receipt, patient, rows = await self._store(session, msg, lean=lean)
             if patient is not None:
                 # Replies go back on the channel and address this message came from.
                 reply_to = ChannelIdentity(
                     patient_id=patient.id, channel=msg.channel, address=msg.address
                 )
-                for message in await repo.pending_inbound(session, patient.id):
-                    await self._process_one(session, patient, message, reply_to)
-        if not receipt.duplicate:
-            self.on_outbox()
+                await self._process_pending(session, patient, reply_to, lean=lean, rows=rows)
+            await writes.write(session)
         return receipt
 
     async def store(self, msg: InboundMessage) -> Receipt:
         """Store only (committed); for channels that must acknowledge before processing."""
         async with self.db.session() as session, session.begin():
-            receipt, _ = await self._store(session, msg)
+            receipt, _, _ = await self._store(session, msg, lean=False)
         return receipt
 
     async def _store(
-        self, session: AsyncSession, msg: InboundMessage
-    ) -> tuple[Receipt, Patient | None]:
+        self, session: AsyncSession, msg: InboundMessage, *, lean: bool
+    ) -> tuple[Receipt, Patient | None, list[Row[Any]] | None]:
+        """Store under the patient's lock; the lean path also gets the pending messages."""
         patient, created = await repo.get_or_create_patient(
             session,
             msg.channel,
@@ -121,33 +141,114 @@ class Pipeline:
             # processor never skips a message that is still being stored.
             lock=True,
         )
-        message_id = await repo.insert_inbound(
-            session,
-            patient.id,
-            msg.channel,
-            msg.provider_message_id,
-            msg.text,
-            msg.payload,
-            self.clock.now(),
-        )
+        args = (msg.channel, msg.provider_message_id, msg.text, msg.payload, self.clock.now())
+        rows = None
+        if lean:
+            message_id, rows = await repo.store_inbound_pending(session, patient.id, *args)
+        else:
+            message_id = await repo.insert_inbound(session, patient.id, *args)
         if message_id is None:
             log.info("inbound_duplicate", channel=msg.channel, patient=patient.id)
-            return Receipt(None, patient.id, True, created), None
-        return Receipt(message_id, patient.id, False, created), patient
+            return Receipt(None, patient.id, True, created), None, None
+        return Receipt(message_id, patient.id, False, created), patient, rows
 
     async def process_patient(self, patient_id: str) -> int:
         """Process every stored, unprocessed message of one patient, in order."""
-        done = 0
-        async with self.db.session() as session, session.begin():
-            patient = await repo.lock_patient(session, patient_id)
-            if patient is None:
-                return 0
-            for message in await repo.pending_inbound(session, patient_id):
-                await self._process_one(session, patient, message)
-                done += 1
+        try:
+            done = await self._process_patient(patient_id, lean=True)
+        except Exception as exc:
+            log.warning("lean_turn_redone", patient=patient_id, error=type(exc).__name__)
+            done = await self._process_patient(patient_id, lean=False)
         if done:
             self.on_outbox()
         return done
+
+    async def _process_patient(self, patient_id: str, *, lean: bool) -> int:
+        async with self.db.session() as session, session.begin():
+            if lean:
+                writes.attach(session)
+            patient = await repo.lock_patient(session, patient_id)
+            if patient is None:
+                return 0
+            done = await self._process_pending(session, patient, None, lean=lean)
+            await writes.write(session)
+        return done
+
+    async def _process_pending(
+        self,
+        session: AsyncSession,
+        patient: Patient,
+        reply_to: ChannelIdentity | None,
+        *,
+        lean: bool,
+        rows: list[Row[Any]] | None = None,
+    ) -> int:
+        if not lean:
+            pending = await repo.pending_inbound(session, patient.id)
+            for message in pending:
+                await self._process_one(session, patient, message, reply_to)
+            return len(pending)
+        if rows is None:
+            rows = await repo.pending_rows(session, patient.id)
+        for row in rows:
+            careful = writes.buffer_of(session) is None  # an earlier message went careful
+            # Not added to the session: its status is written by the turn's batch.
+            message = Message(
+                id=row.id,
+                patient_id=patient.id,
+                direction="in",
+                channel=row.channel,
+                provider_message_id=row.provider_message_id,
+                body=row.body,
+                payload=row.payload,
+                status="received",
+                error=row.error,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
+            if careful:
+                _attach(session, message)
+                await self._process_one(session, patient, message, reply_to)
+            else:
+                await self._process_lean(session, patient, message, reply_to)
+        return len(rows)
+
+    async def _process_lean(
+        self,
+        session: AsyncSession,
+        patient: Patient,
+        message: Message,
+        reply_to: ChannelIdentity | None,
+    ) -> None:
+        """The common message, without savepoints: any exception rolls the whole transaction
+        back and `receive` redoes it on the careful path (`_process_one`)."""
+        now = self.clock.now()
+        turn = Turn(self, session, patient, now, message.channel, reply_to)
+        buffer = writes.buffer_of(session)
+        assert buffer is not None
+        first = sum(1 for order in self._orders if order <= ORDER_SAFETY)
+        before = buffer.appended
+        handled = False
+        for interceptor in self.interceptors[:first]:
+            handled = await interceptor(turn, message)
+            if handled:
+                break
+        if handled or turn.held or buffer.appended != before or session.new or session.dirty:
+            # Safety acted (a crisis reply, a safety check, a held acknowledgement): what it
+            # wrote must survive whatever follows, so the rest of this transaction goes the
+            # careful way (ORM, savepoints) from here; nothing safety did is redone.
+            await writes.write(session)
+            writes.detach(session)
+            _attach(session, message)
+            await self._after_safety(turn, message, handled)
+            return
+        for interceptor in self.interceptors[first:]:
+            handled = await interceptor(turn, message)
+            if handled:
+                break
+        if not handled:
+            await self.advance(turn, m.Text(message.body, message.payload))
+        buffer.status(message.id, "processed", None, now)
 
     async def _process_one(
         self,
@@ -173,6 +274,12 @@ class Pipeline:
                 log.error("safety_failed", patient=patient.id, error=type(exc).__name__)
             if handled:
                 break
+        await self._after_safety(turn, message, handled)
+
+    async def _after_safety(self, turn: Turn, message: Message, handled: bool) -> None:
+        """The rest of the careful path: a savepoint, so a failure keeps what safety did."""
+        session, patient, now = turn.session, turn.patient, turn.now
+        first = sum(1 for order in self._orders if order <= ORDER_SAFETY)
         try:
             async with session.begin_nested():
                 for interceptor in self.interceptors[first:]:

@@ -59,6 +59,9 @@ class Patient(Base):
     # Where the patient says they are (ISO alpha-2; migration 0010_country): picks their crisis
     # lines ahead of their phone number's country and TANDEM_DEFAULT_COUNTRY.
     country: Mapped[str | None] = mapped_column(String(2))
+    # The program menu this patient has open (migration 0014_inbound, bot/menu.py): read from
+    # the locked row on every message instead of looking up the event log.
+    menu_state: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class ChannelIdentity(Base):

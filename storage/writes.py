@@ -1,0 +1,155 @@
+"""Batched writes for the inbound hot path: events, outbound messages with their outbox rows and
+inbound status changes are collected during a turn and written with a few prebuilt Core
+statements instead of the ORM's unit of work.
+
+A `WriteBuffer` is attached to a session (`attach`); `repo.log` and `Turn.send` append to it.
+It is written just before the session runs any statement or ORM flush (so reads and ORM rows
+always see it, in the order things happened) and at the end of the turn (`write`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, event, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from storage.models import Event, Message, OutboxItem
+
+_KEY = "tandem_write_buffer"
+_messages = cast(Table, Message.__table__)
+_outbox = cast(Table, OutboxItem.__table__)
+_events = cast(Table, Event.__table__)
+_INSERT_EVENTS = insert(_events)
+_INSERT_OUT = insert(_messages).returning(_messages.c.id, sort_by_parameter_order=True)
+_INSERT_OUTBOX = insert(_outbox)
+_SET_STATUS = (
+    update(_messages)
+    .where(_messages.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        error=bindparam("b_error"),
+        updated_at=bindparam("b_at"),
+    )
+)
+
+
+@dataclass
+class WriteBuffer:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    # (message row, outbox row without message_id)
+    outbound: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    # Rows ever appended: lets a caller see whether a piece of code wrote anything.
+    appended: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.events or self.outbound or self.statuses)
+
+    def event(self, row: dict[str, Any]) -> None:
+        self.events.append(row)
+        self.appended += 1
+
+    def send(
+        self,
+        patient_id: str,
+        channel: str,
+        address: str,
+        body: str,
+        now: datetime,
+        choices: list[Any],
+        priority: int,
+    ) -> None:
+        message = {
+            "patient_id": patient_id,
+            "direction": "out",
+            "channel": channel,
+            "provider_message_id": None,
+            "body": body,
+            "payload": None,
+            "status": "queued",
+            "error": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        item = {
+            "patient_id": patient_id,
+            "channel": channel,
+            "address": address,
+            "body": body,
+            "choices": choices,
+            "priority": priority,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "claimed_at": None,
+            "created_at": now,
+            "sent_at": None,
+            "last_error": None,
+        }
+        self.outbound.append((message, item))
+        self.appended += 1
+
+    def status(self, message_id: int, status: str, error: str | None, now: datetime) -> None:
+        self.statuses.append(
+            {"b_id": message_id, "b_status": status, "b_error": error, "b_at": now}
+        )
+        self.appended += 1
+
+    def write_sync(self, session: Session) -> None:
+        """Write and empty the buffer on the session's connection (inside its transaction)."""
+        if not self:
+            return
+        events, outbound, statuses = self.events, self.outbound, self.statuses
+        self.events, self.outbound, self.statuses = [], [], []
+        conn = session.connection()
+        if outbound:
+            ids = conn.execute(_INSERT_OUT, [message for message, _ in outbound]).scalars().all()
+            conn.execute(
+                _INSERT_OUTBOX,
+                [{**item, "message_id": id_} for (_, item), id_ in zip(outbound, ids, strict=True)],
+            )
+        if events:
+            conn.execute(_INSERT_EVENTS, events)
+        if statuses:
+            conn.execute(_SET_STATUS, statuses)
+
+
+def attach(session: AsyncSession) -> WriteBuffer:
+    buffer = WriteBuffer()
+    session.sync_session.info[_KEY] = buffer
+    return buffer
+
+
+def detach(session: AsyncSession) -> None:
+    session.sync_session.info.pop(_KEY, None)
+
+
+def buffer_of(session: AsyncSession | Session) -> WriteBuffer | None:
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    found: WriteBuffer | None = sync.info.get(_KEY)
+    return found
+
+
+async def write(session: AsyncSession) -> None:
+    """Write what the session's buffer holds now."""
+    buffer = buffer_of(session)
+    if buffer:
+        await session.run_sync(buffer.write_sync)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_statement(state: ORMExecuteState) -> None:
+    buffer = state.session.info.get(_KEY)
+    if buffer:
+        buffer.write_sync(state.session)
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    buffer = session.info.get(_KEY)
+    if buffer:
+        buffer.write_sync(session)
