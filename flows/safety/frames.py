@@ -345,6 +345,34 @@ _WILL_TO_LIVE = re.compile(
         ]
     )
 )
+# Means handed to someone for safekeeping: the safety plan's "making the surroundings safe".
+_SAFEKEEP = re.compile(
+    _words(
+        [
+            "to keep",
+            "keeps my",
+            "keep my",
+            "keeping my",
+            "holds my",
+            "hold on to my",
+            "locked away",
+            "lock up my",
+            "lock away",
+            "locked up",
+            "safe place",
+            "bajo llave",
+            "me las guarda",
+            "me los guarda",
+            "guarda mis",
+            "guardar mis",
+            "que las guarde",
+            "que los guarde",
+            "las guarda",
+            "los guarda",
+            "se queda con mis",
+        ]
+    )
+)
 _RATHER = re.compile(
     _words(
         [
@@ -382,6 +410,7 @@ FRAMES = (
     ),
     Frame("cutting_hair_or_food", frozenset({"self_harm", "method"}), (_HAIR,), not_ahead=True),
     Frame("will_to_live", frozenset({"passive_ideation"}), (_WILL_TO_LIVE,), not_ahead=False),
+    Frame("safekeeping", frozenset({"preparatory", "method"}), (_SAFEKEEP,), not_ahead=True),
     Frame("rather_die_than", frozenset({"active_ideation", "passive_ideation"}), (_RATHER,)),
     Frame("late_wake", frozenset({"passive_ideation"}), (_LATE_WAKE,)),
 )

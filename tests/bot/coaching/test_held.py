@@ -87,7 +87,7 @@ async def test_held_patient_gets_one_acknowledgement_per_quarter_hour(
     await say(tandem, "no")  # not safe: the check ends, the bot holds for a coach
     before = await last_id(tandem)
     await say(tandem, "hello?")
-    await say(tandem, "anyone there")
+    await say(tandem, "still here")
     sent = await outbound(tandem, patient_id, after=before)
     # No coach account exists: the acknowledgement says so and gives the lines instead.
     assert len(sent) == 1 and "could not reach anyone" in sent[0] and RESOURCES_US in sent[0]

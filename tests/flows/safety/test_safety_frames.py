@@ -18,6 +18,8 @@ from flows.safety import assess
         "last day at work today, goodbye everyone, it was a great 4 years",
         "in the game you have to jump off the bridge to reach the next level",
         "gonna sleep and not wake up until noon tomorrow",
+        "give my pills to my sister Ana to keep",
+        "mi hermano guarda mis pastillas bajo llave",
     ],
 )
 def test_everyday_frames_stay_quiet(text: str) -> None:
@@ -32,6 +34,7 @@ def test_everyday_frames_stay_quiet(text: str) -> None:
         "i want to die lol",
         "giving away my things because i won't need them after tonight",
         "im at the bridge and i dont want to go back",
+        "i want to keep my pills so i have enough to end it",
     ],
 )
 def test_frames_never_hide_a_present_danger(text: str) -> None:
