@@ -56,6 +56,30 @@ CASES = [
 TG_SECRET = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
 
 
+async def _text_in(
+    tandem: Tandem, channel: str, body: str, twilio: FakeTwilio, telegram: FakeTelegram
+) -> list[str]:
+    """Post `body` as a patient's message on `channel`; what reached the patient's phone."""
+    async with TestClient(TestServer(create_app(tandem))) as client:
+        if channel == "sms":
+            params = inbound_sms_params("+15551230001", body)
+            path = "/webhooks/twilio/sms"
+            headers = signed_webhook_headers(PUBLIC_URL + path, params)
+            resp = await client.post(path, data=urlencode(params), headers=headers)
+        else:
+            update = UpdateFactory().text_message(4242, body)
+            resp = await client.post(
+                "/webhooks/telegram",
+                data=json.dumps(update).encode(),
+                headers={"Content-Type": "application/json", **TG_SECRET},
+            )
+        assert resp.status == 200
+        await settle(tandem)
+    if channel == "sms":
+        return [m["body"] for m in twilio.messages]
+    return [m["text"] for m in telegram.sent]
+
+
 async def _escalation(tandem: Tandem) -> Escalation:
     async with tandem.db.session() as session:
         (esc,) = (await session.execute(select(Escalation))).scalars()
@@ -85,25 +109,7 @@ async def test_disclosure_reaches_the_phone_and_the_coach(
 ) -> None:
     tandem = Tandem(make_settings(default_locale=language), clock=clock)
     try:
-        async with TestClient(TestServer(create_app(tandem))) as client:
-            if channel == "sms":
-                params = inbound_sms_params("+15551230001", body)
-                path = "/webhooks/twilio/sms"
-                headers = signed_webhook_headers(PUBLIC_URL + path, params)
-                resp = await client.post(path, data=urlencode(params), headers=headers)
-            else:
-                update = UpdateFactory().text_message(4242, body)
-                resp = await client.post(
-                    "/webhooks/telegram",
-                    data=json.dumps(update).encode(),
-                    headers={"Content-Type": "application/json", **TG_SECRET},
-                )
-            assert resp.status == 200
-            await settle(tandem)
-        if channel == "sms":
-            received = [m["body"] for m in fake_twilio.messages]
-        else:
-            received = [m["text"] for m in fake_telegram.sent]
+        received = await _text_in(tandem, channel, body, fake_twilio, fake_telegram)
         assert "988" in received[0], received  # a US number / the default country: 988
         question = "Are you safe right now?" if language == "en" else "¿Estás a salvo ahora mismo?"
         assert question in received[1]
@@ -133,25 +139,7 @@ async def test_asking_for_a_person_opens_a_normal_escalation_and_says_so_honestl
 ) -> None:
     tandem = Tandem(make_settings(default_locale=language), clock=clock)
     try:
-        async with TestClient(TestServer(create_app(tandem))) as client:
-            if channel == "sms":
-                params = inbound_sms_params("+15551230001", body)
-                path = "/webhooks/twilio/sms"
-                headers = signed_webhook_headers(PUBLIC_URL + path, params)
-                resp = await client.post(path, data=urlencode(params), headers=headers)
-            else:
-                update = UpdateFactory().text_message(4242, body)
-                resp = await client.post(
-                    "/webhooks/telegram",
-                    data=json.dumps(update).encode(),
-                    headers={"Content-Type": "application/json", **TG_SECRET},
-                )
-            assert resp.status == 200
-            await settle(tandem)
-        if channel == "sms":
-            received = [m["body"] for m in fake_twilio.messages]
-        else:
-            received = [m["text"] for m in fake_telegram.sent]
+        received = await _text_in(tandem, channel, body, fake_twilio, fake_telegram)
         # No coach account exists here: the reply must not promise that one will answer.
         assert len(received) == 1 and ("No one" in received[0] or "nadie" in received[0])
         esc = await _escalation(tandem)
