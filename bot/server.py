@@ -60,9 +60,10 @@ async def serve(
     try:
         if migrate:
             await tandem.migrate()
-        await tandem.coaching.startup_check()  # before /readyz answers: no coaches, no SMS
         await runner.setup()
         await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
+        # Once the port is ours (a start-up failure stays one line): no coaches, no on-call SMS.
+        await tandem.coaching.startup_check()
         if background:
             await tandem.start_background()
         else:

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 
 from storage.db import Database
 from storage.models import ChannelIdentity, Message, Patient, ScheduleItem
-from tests.e2e.server import Server, Worker, post, replies
+from tests.e2e.server import Server, Worker, post, replies, sid
 
 NO_QUIET_HOURS = {"TANDEM_QUIET_HOURS_START": "00:00", "TANDEM_QUIET_HOURS_END": "00:00"}
 
@@ -85,7 +85,7 @@ async def test_a_worker_behind_a_web_only_server_delivers_and_fires_checkins(
         await worker.start(timeout=90)
         assert '"background": false' in (tmp_path / "web.log").read_text()
         api = f"{web.url}/try/api/messages"
-        assert (await post(http, api, {"session": "kim", "text": "hello"}))[0] == 202
+        assert (await post(http, api, {"session": sid("kim"), "text": "hello"}))[0] == 202
         assert len(await replies(http, web.url, "kim", 3)) == 3  # sent by the worker
 
         await _due_checkin(db_url)
@@ -117,7 +117,7 @@ async def test_serve_with_two_workers_answers_on_one_port_and_stops_cleanly(
             async with http.get(f"{web.url}/readyz") as resp:
                 assert resp.status == 200
         api = f"{web.url}/try/api/messages"
-        assert (await post(http, api, {"session": "lee", "text": "hello"}))[0] == 202
+        assert (await post(http, api, {"session": sid("lee"), "text": "hello"}))[0] == 202
         assert web.terminate() == 0
         assert not [pid for pid in children if os.path.exists(f"/proc/{pid}")]
     finally:
