@@ -105,7 +105,9 @@ class SafetyLayer:
                 "detail": crisis.describe(found),
             },
         )
-        await crisis.escalate(turn, found.level, crisis.describe(found))
+        await crisis.escalate(
+            turn, found.level, crisis.describe(found), safeguarding=crisis.safeguarding(found)
+        )
 
     async def _human(self, turn: Turn) -> None:
         """A request for a person: a normal escalation, and an honest word on when one answers."""

@@ -109,7 +109,9 @@ async def reply(turn: Turn, message: Message, check: screener.Check, found: Risk
         if level == "risk":
             turn.patient.bot_paused = True
             check.level = "risk"
-        await crisis.escalate(turn, level, crisis.describe(found))
+        await crisis.escalate(
+            turn, level, crisis.describe(found), safeguarding=crisis.safeguarding(found)
+        )
     at = turn.now.isoformat()
     result = screener.answer(check, message.body, at=at, risk_in_text=found.urgent)
     if result.recorded is not None:

@@ -169,3 +169,18 @@ async def test_the_coach_sees_the_answers_in_the_api(tandem: Tandem) -> None:
         ("intent", False, False),
         ("prepared", True, True),
     ]
+
+
+async def test_a_child_abuse_disclosure_in_a_takeover_marks_the_escalation(tandem: Tandem) -> None:
+    coach = await add_coach(tandem, "kim@example.org")
+    patient_id = await onboard(tandem)
+    await assign(tandem, patient_id, coach)
+    await say(tandem, "i want to die")
+    await tandem.coaching.take_over(patient_id, coach)
+    before = await last_id(tandem)
+    await say(tandem, "im 12 and my stepdad touches me at night and says not to tell")
+    sent = await outbound(tandem, patient_id, after=before)
+    assert len(sent) == 1 and RESOURCES_US in sent[0]  # the lines, no question
+    async with tandem.db.session() as session:
+        (esc,) = (await session.execute(select(Escalation))).scalars()
+    assert esc.safeguarding and "abuse_child" in esc.detail
