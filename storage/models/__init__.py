@@ -25,6 +25,7 @@ from storage.models.core import (
     Patient,
 )
 from storage.models.scheduling import ScheduleItem
+from storage.models.study import StudyDecision, StudyEnrolment, StudyStratum
 
 __all__ = [
     "ApiToken",
@@ -49,5 +50,8 @@ __all__ = [
     "ProviderRef",
     "SafetyPlan",
     "ScheduleItem",
+    "StudyDecision",
+    "StudyEnrolment",
+    "StudyStratum",
     "Takeover",
 ]
