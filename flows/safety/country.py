@@ -5,12 +5,14 @@ Pure (phonenumbers' bundled metadata only), so both the bot and the flows can us
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers.geodata.locale import LOCALE_DATA
+
+from flows.safety.countrynames import NAMES_FILE
 
 FALLBACK_COUNTRY = "US"
 # Names people write that are not the ISO code or the English/Spanish name phonenumbers knows.
@@ -46,16 +48,19 @@ def normalize_country(code: object) -> str | None:
     return upper if upper in phonenumbers.SUPPORTED_REGIONS else None
 
 
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, dict[str, str]]:
+    names: dict[str, dict[str, str]] = json.loads(NAMES_FILE.read_text(encoding="utf-8"))
+    return names
+
+
 def country_name(code: str, locale: str) -> str:
     """The country's name in `locale`'s language (English when unknown), else the code."""
-    names = LOCALE_DATA.get(code, {})
+    names = _country_names().get(code, {})
     language = locale.replace("-", "_").split("_")[0].lower()
     for lang in (language, "en"):
-        name = names.get(lang, "")
-        if name.startswith("*"):  # "*aa": the name is held under another language's key
-            name = names.get(name[1:], "")
-        if name:
-            return str(name)
+        if name := names.get(lang, ""):
+            return name
     return code
 
 

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from flows.safety import countrynames
 from flows.safety.country import (
     country_name,
     normalize_country,
@@ -62,3 +67,22 @@ def test_helpers() -> None:
     assert country_name("MX", "es") == "México"
     assert country_name("US", "es") == "Estados Unidos"
     assert country_name("DE", "en") == "Germany"
+
+
+def test_shipped_country_names_match_phonenumbers() -> None:
+    # countries.json comes from phonenumbers' locale table: an upgrade must regenerate it.
+    assert countrynames.NAMES_FILE.read_text(encoding="utf-8") == countrynames.render(
+        countrynames.generate()
+    ), "stale flows/safety/countries.json: run `.venv/bin/python -m flows.safety.countrynames`"
+
+
+def test_names_cover_every_content_locale() -> None:
+    content = Path(countrynames.__file__).parents[1] / "content"
+    assert {p.name for p in content.iterdir() if p.is_dir()} <= set(countrynames.LANGUAGES)
+
+
+def test_the_bot_does_not_load_phonenumbers_geodata() -> None:
+    # The geocoding tables cost ~100 MB per process; only the generator may import them.
+    code = "import sys, bot.app, bot.cli; print('phonenumbers.geodata' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
