@@ -216,6 +216,38 @@ async def find_patient(
     return patient
 
 
+_LIVE_RUNS = (
+    select(_runs)
+    .where(_runs.c.patient_id.in_(bindparam("b_patients", expanding=True)))
+    .where(_runs.c.status != "ended")
+    .order_by(_runs.c.id)
+)
+_BATCH_FACTS = select(_facts.c.patient_id, _facts.c.name, _facts.c.value).where(
+    _facts.c.patient_id.in_(bindparam("b_patients", expanding=True))
+)
+
+
+async def preload(session: AsyncSession, patient_ids: list[str]) -> None:
+    """Read the active run and program facts of many patients whose locks this transaction
+    holds, in two queries, for `active_run` and `preloaded_facts` (a batch of check-ins would
+    otherwise pay two round trips a patient)."""
+    if not patient_ids:
+        return
+    conn = await session.connection()
+    params = {"b_patients": patient_ids}
+    latest: dict[str, Row[Any]] = {}
+    for row in await conn.execute(_LIVE_RUNS, params):
+        latest[row.patient_id] = row  # ordered by id: the last one is the active run
+    facts: dict[str, dict[str, Any]] = {patient_id: {} for patient_id in patient_ids}
+    for patient_id, name, value in await conn.execute(_BATCH_FACTS, params):
+        facts[patient_id][name] = value
+    info = session.sync_session.info.setdefault(_PRELOAD, {})
+    for patient_id in patient_ids:
+        found = latest.get(patient_id)
+        run = None if found is None else await _adopt(session, FlowRun, found)
+        info[patient_id] = {"run": run, "facts": facts[patient_id]}
+
+
 def preloaded_facts(session: AsyncSession, patient_id: str) -> dict[str, Any] | None:
     """The patient's program facts as read with their lock in this transaction (kept current
     by `bot.facts.set_facts`), or None when they were not preloaded."""

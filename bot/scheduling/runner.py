@@ -151,6 +151,10 @@ class Scheduler:
         async with self.db.session() as session, session.begin():
             rows = [(row[0], row[1]) for row in (await session.execute(query)).all()]
             batch = await Prefetched.load(session, rows)
+            if not isolated:
+                # A row redone under its own savepoint may have changed facts it preloaded for a
+                # later row of the same patient, so only the optimistic pass preloads.
+                await repo.preload(session, list(dict.fromkeys(p.id for _, p in rows)))
             for item, patient in rows:
                 if not isolated:
                     await self._fire(session, item, patient, now, batch)

@@ -45,7 +45,8 @@ class Server:
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
 
-    async def start(self, timeout: float = 30.0) -> None:
+    async def start(self, timeout: float = 90.0) -> None:
+        # Returns as soon as /readyz answers; the bound only matters on a busy machine.
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [str(TANDEM), "serve", "--port", str(self.port), *self.args],
@@ -93,7 +94,8 @@ class Worker:
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
 
-    async def start(self, timeout: float = 30.0) -> None:
+    async def start(self, timeout: float = 90.0) -> None:
+        # Returns as soon as /readyz answers; the bound only matters on a busy machine.
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 [str(TANDEM), "worker"], env=self.env, stdout=log, stderr=log
