@@ -416,7 +416,8 @@ class Pipeline:
         if run.status == "ended":
             ended = [a.outcome for a in result.actions if isinstance(a, m.FlowEnded)]
             row.outcome = ended[-1] if ended else "completed"
-        await session.flush()
+        # No flush here: the next read flushes first (autoflush), and a batch of check-ins then
+        # writes its runs, events and outbox rows in a few multi-row statements at commit.
 
     async def start_flow(self, patient_id: str, flow_id: str) -> None:
         """Start `flow_id` for a patient now (scheduler, coach or API), under the patient lock."""

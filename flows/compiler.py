@@ -67,6 +67,7 @@ class CompiledFlow:
         self.description = str(definition.get("description", ""))
         self.start = str(definition.get("start", ""))
         self.steps: dict[str, Step] = {}
+        self.spare_tokens: list[Any] = []  # the engine's reusable machine models
         self.menu: MenuSpec | None = None
         raw_menu = definition.get("menu")
         if raw_menu is not None:

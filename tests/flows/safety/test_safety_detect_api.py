@@ -173,25 +173,6 @@ def test_long_adversarial_messages_stay_linear(text: str) -> None:
     assert _best_time(lambda: assess(text)) < 0.2
 
 
-def test_typical_message_is_well_under_two_milliseconds() -> None:
-    messages = [
-        "hey coach, I had a rough day at work today and my sleep has been bad",
-        "hoy me fue mejor, salí a caminar con mi hermana",
-        "YES",
-        "I did my breathing exercise twice, felt a bit calmer after",
-    ]
-    runs = 100
-
-    def batch() -> None:
-        for _ in range(runs):
-            for message in messages:
-                assess(message)
-
-    per_message = _best_time(batch, repeats=5) / (runs * len(messages))
-    # The budget is 2 ms on a busy shared machine; an idle one does ~0.2 ms.
-    assert per_message < 0.002
-
-
 ANY_CHAR = st.characters(exclude_categories=[])  # surrogates, NUL and controls included
 
 
@@ -223,4 +204,12 @@ def test_assess_never_raises_on_any_text(text: str) -> None:
 def test_odd_and_huge_messages(text: str) -> None:
     result = assess(text)
     assert result.level in LEVELS
-    assert _best_time(lambda: assess(text), repeats=1) < 5.0
+
+
+@pytest.mark.parametrize("unit", ["x", "i want to die tonight ", "k i l l m y s e l f ", "💊 "])
+def test_huge_messages_cost_linear_time(unit: str) -> None:
+    # Ten times the text may cost about ten times the time, never a hundred (backtracking). Both
+    # are timed in this run, so a busy machine slows both alike.
+    small, big = (unit * 100_000)[:10_000], (unit * 100_000)[:100_000]
+    small_s = _best_time(lambda: assess(small))
+    assert _best_time(lambda: assess(big), repeats=2) < 30 * small_s + 0.5
