@@ -81,7 +81,7 @@ def _message(
     )
 
 
-async def seed(db: Database, patients: int = 8, weeks: int = 4) -> Seeded:
+async def seed(db: Database, patients: int = 8, weeks: int = 4, start: datetime = START) -> Seeded:
     """`patients` enrolled (alternating arms), two outside the study, two excluded."""
     out = Seeded()
     async with db.session() as session, session.begin():
@@ -92,7 +92,7 @@ async def seed(db: Database, patients: int = 8, weeks: int = 4) -> Seeded:
             role="coach",
             active=True,
             available=True,
-            created_at=START,
+            created_at=start,
         )
         session.add(coach)
         out.coach_id = coach.id
@@ -104,7 +104,7 @@ async def seed(db: Database, patients: int = 8, weeks: int = 4) -> Seeded:
             telegram = f"77{index:07d}"
             name = f"Zebulon{index} Quackenbush"
             kind = "enrolled" if index < patients else "outside" if index < patients + 2 else "x"
-            created = START + timedelta(hours=index)
+            created = start + timedelta(hours=index)
             patient = Patient(
                 id=pid,
                 created_at=created,
