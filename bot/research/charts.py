@@ -5,6 +5,7 @@ readers. Every chart also has its rows for the CSV link under it."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -48,15 +49,20 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+def _nice(raw: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 x 10^k at or above `raw`, never below 1."""
+    if raw <= 1:
+        return 1.0
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+
+
 def _top(chart: Chart) -> float:
+    """The axis top: the fixed one, else four round steps that clear the highest value."""
     if chart.y_max is not None:
         return chart.y_max
     values = [p.high if p.high is not None else p.y for s in chart.series for p in s.points]
-    top = max(values, default=0.0)
-    if top <= 0:
-        return 1.0
-    step = 10 ** max(0, len(str(int(top))) - 1)
-    return float(((int(top) // step) + 1) * step)
+    return 4 * _nice(max(values, default=0.0) / 4)
 
 
 def svg(chart: Chart) -> str:
@@ -78,8 +84,9 @@ def svg(chart: Chart) -> str:
         f'role="img" aria-labelledby="{label_id}" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{label_id}">{escape(chart.title)}</title>',
     ]
-    for step in range(5):
-        value = top * step / 4
+    step = _nice(top / 4)
+    for index in range(int(top // step) + 1):
+        value = step * index
         out.append(
             f'<line x1="{LEFT}" y1="{_fmt(y(value))}" x2="{LEFT + plot_w}" '
             f'y2="{_fmt(y(value))}" stroke="#e4e4e4"/>'
@@ -91,7 +98,7 @@ def svg(chart: Chart) -> str:
         f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{LEFT + plot_w}" y2="{TOP + plot_h}" '
         'stroke="#555"/>'
     )
-    every = max(1, count // 8)  # at most ~8 labels so they never overlap
+    every = math.ceil(count / (plot_w // 48))  # labels about 48 px apart never overlap
     for index, name in enumerate(chart.x_names):
         if index % every == 0:
             out.append(

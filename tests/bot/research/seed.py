@@ -151,7 +151,10 @@ async def seed(db: Database, patients: int = 8, weeks: int = 4, start: datetime 
                 )
             for week in range(weeks):
                 when = created + timedelta(weeks=week, hours=1)
-                phq = tuple(min(3, max(0, s - week // 2 + index % 2)) for s in PHQ9_SCORES)
+                phq = tuple(
+                    min(3, max(0, s - week // 2 + index % 2 + (n == index % 9)))
+                    for n, s in enumerate(PHQ9_SCORES)
+                )
                 _measure(session, pid, when, "phq9", phq)
                 _measure(session, pid, when + timedelta(hours=1), "gad7", GAD7_SCORES)
             for day in range(weeks * 7):
