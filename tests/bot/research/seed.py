@@ -166,24 +166,14 @@ async def seed(db: Database, patients: int = 8, weeks: int = 4, start: datetime 
                 _message(session, pid, at + timedelta(minutes=1), "out", f"bot {body}")
                 if day % 5 == 0:
                     _message(session, pid, at, "out", f"coach {body}", payload=f"coach:{coach.id}")
-                if day % 2 == 0:
+                for flow_id, outcome in _runs(day):
                     session.add(
                         Event(
                             at=at,
                             patient_id=pid,
                             kind="flow_ended",
-                            flow_id="checkin",
-                            data={"outcome": "completed"},
-                        )
-                    )
-                if day % 4 == 1:
-                    session.add(
-                        Event(
-                            at=at,
-                            patient_id=pid,
-                            kind="flow_ended",
-                            flow_id="anx_breathing",
-                            data={"outcome": "completed"},
+                            flow_id=flow_id,
+                            data={"outcome": outcome},
                         )
                     )
                 if kind == "enrolled":
@@ -201,6 +191,21 @@ async def seed(db: Database, patients: int = 8, weeks: int = 4, start: datetime 
                 )
             )
     return out
+
+
+def _runs(day: int) -> list[tuple[str, str]]:
+    """Flow runs ended on a day: 14 completed check-ins and 7 exercises in four weeks; a
+    skipped check-in and an activity reminder count as neither."""
+    runs = []
+    if day % 2 == 0:
+        runs.append(("checkin", "completed"))
+    if day % 4 == 1:
+        runs.append(("anx_breathing", "completed"))
+    if day % 4 == 2:
+        runs.append(("ba_reminder", "completed"))
+    if day % 4 == 3:
+        runs += [("checkin", "skipped"), ("anx_grounding", "skipped")]
+    return runs
 
 
 def _decision(session: Any, pid: str, index: int, day: int, at: datetime) -> None:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
+import subprocess
 from pathlib import Path
 
 from sqlalchemy import select
 
 from bot.research.cli import ProgressLine, run
+from bot.research.export import FILES
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Event
 from tests.bot.research.seed import seed
+from tests.e2e.server import TANDEM
 
 
 def _args(out: Path, **kw: object) -> argparse.Namespace:
@@ -60,3 +64,27 @@ def test_progress_draws_a_bar_on_a_terminal() -> None:
     lines = stream.getvalue().split("\r")
     assert lines[2] == f"export [{'#' * 15:<30}] 2/4 participants"
     assert lines[3].endswith("4/4 participants\n")
+
+
+async def test_the_tandem_command_runs_the_export(
+    database: Database, db_url: str, tmp_path: Path
+) -> None:
+    await seed(database, patients=2, weeks=1)
+    env = {**os.environ, "TANDEM_DATABASE_URL": db_url, "TANDEM_RESEARCH_KEY": "k" * 32}
+    done = subprocess.run(
+        [str(TANDEM), "export", "--out", str(tmp_path / "x"), "--since", "2026-01-01"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "export: 4/4 participants (100%)" in done.stderr
+    assert "TANDEM_RESEARCH_KEY" not in done.stderr
+    assert sorted(p.name for p in (tmp_path / "x").rglob("*.*")) == sorted(
+        name.split("/")[-1] for name in FILES
+    )
+    missing = subprocess.run(
+        [str(TANDEM), "export"], env=env, capture_output=True, text=True, check=False
+    )
+    assert missing.returncode == 2 and "--out" in missing.stderr

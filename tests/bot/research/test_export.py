@@ -132,6 +132,11 @@ async def test_every_file_has_exactly_its_columns_and_typed_values(
         c: sum(int(r[c]) for r in engagement) for c in HEADERS["engagement.csv"].split(",")[2:]
     }
     assert totals["checkins_done"] > 0 and totals["exercises_done"] > 0
+    withdrawn = {r["participant_id"] for r in participants if r["withdrawn_at"]}
+    for pid, rows in by_participant.items():
+        if pid not in withdrawn:  # four seeded weeks, all inside the export
+            assert sum(int(r["checkins_done"]) for r in rows) == 14
+            assert sum(int(r["exercises_done"]) for r in rows) == 7
     assert totals["coach_messages"] > 0 and totals["messages_in"] > 0
 
 
