@@ -54,7 +54,7 @@ async def download(request: web.Request) -> web.StreamResponse:
             work / "files",
             Request(window, identified, f"coach:{coach.id}"),
             now=now,
-            key=tandem.settings.research_key.encode(),
+            key=tandem.settings.research_key,
         )
         archive = work / "export.zip"
         await asyncio.to_thread(_zip, work / "files", archive)

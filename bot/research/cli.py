@@ -100,7 +100,7 @@ async def run(
             folder,
             Request(window, args.identified, "cli"),
             now=SystemClock().now(),
-            key=settings.research_key.encode(),
+            key=settings.research_key,
             progress=ProgressLine(err),
         )
     finally:

@@ -82,7 +82,7 @@ async def write_export(
     request: Request,
     *,
     now: datetime,
-    key: bytes,
+    key: str,
     progress: Progress | None = None,
 ) -> int:
     """Write every export file into `out` (created if needed); returns the participants

@@ -105,7 +105,7 @@ async def count(db: Database, window: Window) -> int:
 
 
 async def chunks(
-    db: Database, window: Window, key: bytes, size: int | None = None
+    db: Database, window: Window, key: str, size: int | None = None
 ) -> AsyncIterator[list[Person]]:
     """Exported patients in patient-id order, `size` (default CHUNK) at a time, each chunk its
     own short read (no transaction held across the whole export)."""

@@ -24,7 +24,7 @@ from storage.models import (
 )
 
 STUDY = "ba-sms-pilot"
-KEY = b"test-deployment-key"
+KEY = "test-deployment-key"
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 PHQ9_SCORES = (2, 1, 1, 2, 1, 1, 0, 1, 1)  # item 9 answered 1: flagged
 GAD7_SCORES = (1, 1, 2, 1, 0, 1, 1)
