@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.research.charts import Chart, Point, Series
 from bot.research.outcomes import decisions_chart, sla_chart, trajectories
+from bot.research.people import each
 from bot.research.weeks import MAX_WEEKS, WEEK, monday, week_name
 from storage.models import Message, StudyEnrolment
 
@@ -29,7 +30,7 @@ async def enrolment(session: AsyncSession, start: datetime, now: datetime) -> Ch
     first = monday(start)
     weeks = (monday(now) - first) // WEEK + 1
     added: dict[str, Counter[int]] = defaultdict(Counter)
-    rows = await session.stream(select(StudyEnrolment.arm, StudyEnrolment.enrolled_at))
+    rows = each(session, select(StudyEnrolment.arm, StudyEnrolment.enrolled_at))
     async for arm, at in rows:
         added[arm][(monday(at) - first) // WEEK] += 1
     names = [week_name(first + WEEK * w) for w in range(weeks)]
@@ -62,13 +63,14 @@ async def retention(session: AsyncSession, now: datetime) -> Chart:
         .group_by(Message.patient_id)
         .subquery()
     )
-    rows = await session.stream(
+    rows = each(
+        session,
         select(
             StudyEnrolment.arm,
             StudyEnrolment.enrolled_at,
             StudyEnrolment.withdrawn_at,
             last_in.c.last,
-        ).outerjoin(last_in, last_in.c.patient_id == StudyEnrolment.patient_id)
+        ).outerjoin(last_in, last_in.c.patient_id == StudyEnrolment.patient_id),
     )
     at_risk: dict[str, Counter[int]] = defaultdict(Counter)
     kept: dict[str, Counter[int]] = defaultdict(Counter)
@@ -105,11 +107,12 @@ async def retention(session: AsyncSession, now: datetime) -> Chart:
 async def weekly_active(session: AsyncSession, now: datetime) -> Chart:
     """Participants who sent at least one message, per calendar week (the last twelve)."""
     first = monday(now) - WEEK * (RECENT_WEEKS - 1)
-    rows = await session.stream(
+    rows = each(
+        session,
         select(StudyEnrolment.arm, Message.patient_id, Message.created_at)
         .join(Message, Message.patient_id == StudyEnrolment.patient_id)
         .where(Message.direction == "in", Message.created_at >= first)
-        .order_by(Message.patient_id)
+        .order_by(Message.patient_id),
     )
     active: dict[str, Counter[int]] = defaultdict(Counter)
     current, seen = None, set[int]()

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.research.people import Person, Window, iso
+from bot.research.people import Person, Window, each, iso
 from bot.research.tables import Sink
 from storage.models import Event
 
@@ -56,8 +56,7 @@ async def administrations(
     if window.until is not None:
         query = query.where(Event.at < window.until)
     open_: dict[tuple[str, str], Administration] = {}
-    rows = await session.stream(query)
-    async for event_id, pid, kind, at, data in rows:
+    async for event_id, pid, kind, at, data in each(session, query):
         instrument = str((data or {}).get("measure") or "")
         if not instrument or pid is None:
             continue

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.research.charts import Chart, Point, Series
+from bot.research.people import each
 from bot.research.stats import Running
 from bot.research.weeks import MAX_WEEKS, WEEK, monday, week_name
 from storage.models import Escalation, Event, StudyDecision, StudyEnrolment
@@ -72,10 +73,11 @@ async def decisions_chart(session: AsyncSession) -> Chart:
 async def trajectories(session: AsyncSession) -> list[Chart]:
     """Mean total per week since enrolment, by arm, with a 95% CI (Student's t)."""
     stats: dict[tuple[str, str, int], Running] = defaultdict(Running)
-    rows = await session.stream(
+    rows = each(
+        session,
         select(StudyEnrolment.arm, StudyEnrolment.enrolled_at, Event.at, Event.data)
         .join(Event, Event.patient_id == StudyEnrolment.patient_id)
-        .where(Event.kind == "measure_total", Event.at >= StudyEnrolment.enrolled_at)
+        .where(Event.kind == "measure_total", Event.at >= StudyEnrolment.enrolled_at),
     )
     async for arm, enrolled, at, data in rows:
         week = (at - enrolled) // WEEK
@@ -121,10 +123,11 @@ async def sla_chart(session: AsyncSession, start: datetime, now: datetime) -> Ch
     weeks = (monday(now) - first) // WEEK + 1
     met: Counter[int] = Counter()
     judged: Counter[int] = Counter()
-    rows = await session.stream(
+    rows = each(
+        session,
         select(Escalation.created_at, Escalation.due_at, Escalation.acknowledged_at)
         .join(StudyEnrolment, StudyEnrolment.patient_id == Escalation.patient_id)
-        .where(Escalation.created_at >= first)
+        .where(Escalation.created_at >= first),
     )
     async for created, due, acknowledged in rows:
         if acknowledged is None and due > now:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Executable, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -72,7 +73,16 @@ def iso(value: datetime | None) -> str:
     """UTC, second precision, 'Z' suffix: what pandas.to_datetime and R's as.POSIXct read."""
     if value is None:
         return ""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+async def each(session: AsyncSession, query: Executable, size: int = 1000) -> AsyncIterator[Any]:
+    """The query's rows, fetched `size` at a time: one round trip (and one switch into the
+    driver) per batch instead of per row, with only one batch in memory."""
+    result = await session.stream(query.execution_options(yield_per=size))
+    async for part in result.partitions(size):
+        for row in part:
+            yield row
 
 
 def local_day(value: datetime, zone: ZoneInfo) -> date:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.research.people import Person, Window, iso, local_day
+from bot.research.people import Person, Window, each, iso, local_day
 from storage.models import ChannelIdentity, Event, Message, Patient, StudyDecision
 
 PARTICIPANTS = (
@@ -115,39 +115,48 @@ async def _identities(session: AsyncSession, ids: list[str]) -> dict[str, list[s
 
 async def decisions(session: AsyncSession, people: list[Person], ctx: Context, sink: Sink) -> None:
     by_id = {p.patient_id: p for p in people}
-    rows = await session.stream_scalars(
-        select(StudyDecision)
-        .where(
-            StudyDecision.patient_id.in_(by_id),
-            StudyDecision.status == "decided",
-            ctx.window.clause(StudyDecision.scheduled_utc),
+    d = StudyDecision
+    query = (
+        select(
+            d.patient_id,
+            d.decision_point,
+            d.decision_index,
+            d.decided_utc,
+            d.scheduled_utc,
+            d.decided_local,
+            d.scheduled_local,
+            d.timezone,
+            d.available,
+            d.unavailable_reasons,
+            d.action,
+            d.probability,
+            d.policy_version,
+            d.seed,
+            d.proximal_outcome,
+            d.proximal_outcome_at,
         )
-        .order_by(
-            StudyDecision.patient_id,
-            StudyDecision.scheduled_utc,
-            StudyDecision.decision_point,
-            StudyDecision.decision_index,
-        )
+        .where(d.patient_id.in_(by_id), d.status == "decided", ctx.window.clause(d.scheduled_utc))
+        .order_by(d.patient_id, d.scheduled_utc, d.decision_point, d.decision_index)
     )
-    async for d in rows:
-        available = "" if d.available is None else ("1" if d.available else "0")
+    async for row in each(session, query):
+        available = "" if row.available is None else ("1" if row.available else "0")
         sink.row(
             "decisions.csv",
             [
-                by_id[d.patient_id].participant_id,
-                d.decision_point,
-                d.decision_index,
-                iso(d.decided_utc or d.scheduled_utc),
-                d.decided_local or d.scheduled_local,
-                d.timezone,
+                by_id[row.patient_id].participant_id,
+                row.decision_point,
+                row.decision_index,
+                iso(row.decided_utc or row.scheduled_utc),
+                row.decided_local or row.scheduled_local,
+                row.timezone,
                 available,
-                ";".join(str(r) for r in d.unavailable_reasons or []),
-                d.action or "",
-                number(d.probability),
-                d.policy_version or "",
-                d.seed or "",
-                number(d.proximal_outcome),
-                iso(d.proximal_outcome_at),
+                ";".join(str(r) for r in row.unavailable_reasons or []),
+                row.action or "",
+                number(row.probability),
+                row.policy_version or "",
+                row.seed or "",
+                number(row.proximal_outcome),
+                iso(row.proximal_outcome_at),
             ],
         )
 
@@ -176,28 +185,26 @@ async def engagement(session: AsyncSession, people: list[Person], ctx: Context, 
         key = (pid, local_day(at, by_id[pid].zone))
         return days.setdefault(key, Day())
 
-    messages = await session.stream(
-        select(Message.patient_id, Message.direction, Message.payload, Message.created_at).where(
-            Message.patient_id.in_(by_id),
-            Message.status.not_in(UNSENT),
-            ctx.window.clause(Message.created_at),
-        )
+    messages = select(
+        Message.patient_id, Message.direction, Message.payload, Message.created_at
+    ).where(
+        Message.patient_id.in_(by_id),
+        Message.status.not_in(UNSENT),
+        ctx.window.clause(Message.created_at),
     )
-    async for pid, direction, payload, at in messages:
+    async for pid, direction, payload, at in each(session, messages):
         bucket = day(pid, at)
         if direction == "in":
             bucket.messages_in += 1
         else:
             bucket.messages_out += 1
             bucket.coach += (payload or "").startswith("coach:")
-    ended = await session.stream(
-        select(Event.patient_id, Event.flow_id, Event.data, Event.at).where(
-            Event.patient_id.in_(by_id),
-            Event.kind == "flow_ended",
-            ctx.window.clause(Event.at),
-        )
+    ended = select(Event.patient_id, Event.flow_id, Event.data, Event.at).where(
+        Event.patient_id.in_(by_id),
+        Event.kind == "flow_ended",
+        ctx.window.clause(Event.at),
     )
-    async for pid, flow_id, data, at in ended:
+    async for pid, flow_id, data, at in each(session, ended):
         outcome = (data or {}).get("outcome")
         if flow_id == "checkin" and outcome == "completed":
             day(pid, at).checkins += 1
