@@ -8,6 +8,7 @@ as FHIR (they stay in measures.csv)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bot.research.measures import Administration
@@ -18,20 +19,20 @@ LOINC = "http://loinc.org"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 
 
+@dataclass(frozen=True)
 class Instrument:
-    def __init__(
-        self, panel: str, title: str, total: str, items: dict[int, str], flagged: dict[int, str]
-    ) -> None:
-        self.panel, self.title, self.total = panel, title, total
-        self.items = items  # item number -> LOINC code of the question
-        self.flagged = flagged  # item number -> display, items also exported as Observations
+    panel: str  # LOINC code of the questionnaire panel
+    total: str  # LOINC code of the total score
+    total_display: str
+    items: dict[int, str]  # item number -> LOINC code of the question
+    flagged: dict[int, str]  # item number -> display: items also exported as Observations
 
 
 INSTRUMENTS = {
     "phq9": Instrument(
         "44249-1",
-        "PHQ-9 quick depression assessment panel",
         "44261-6",
+        "Patient Health Questionnaire 9 item (PHQ-9) total score",
         {
             1: "44250-9",
             2: "44255-8",
@@ -48,8 +49,8 @@ INSTRUMENTS = {
     ),
     "gad7": Instrument(
         "69737-5",
-        "Generalized anxiety disorder 7 item (GAD-7)",
         "70274-6",
+        "Generalized anxiety disorder 7 item (GAD-7) total score",
         {
             1: "69725-0",
             2: "68509-9",
@@ -61,10 +62,6 @@ INSTRUMENTS = {
         },
         {},
     ),
-}
-TOTAL_DISPLAY = {
-    "phq9": "Patient Health Questionnaire 9 item (PHQ-9) total score",
-    "gad7": ("Generalized anxiety disorder 7 item (GAD-7) total score"),
 }
 
 
@@ -118,7 +115,7 @@ def observations(admin: Administration) -> list[dict[str, Any]]:
                 "id": f"obs-{admin.instrument}-{admin.id}-total",
                 "status": "final",
                 "category": _survey(),
-                "code": _coding(spec.total, TOTAL_DISPLAY[admin.instrument]),
+                "code": _coding(spec.total, spec.total_display),
                 "subject": _subject(admin),
                 "effectiveDateTime": iso(admin.scored_at),
                 "valueInteger": admin.total,
