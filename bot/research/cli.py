@@ -103,6 +103,9 @@ async def run(
             key=settings.research_key,
             progress=ProgressLine(err),
         )
+    except OSError as exc:
+        print(f"tandem: cannot write the export to {folder}: {exc.strerror or exc}", file=err)
+        return 1
     finally:
         await db.close()
     print(f"wrote {len(FILES)} files for {count} participants to {folder}", file=out)

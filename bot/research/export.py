@@ -46,7 +46,6 @@ class _Files:
     """The open output files; `row` writes one CSV row, `resource` one NDJSON line."""
 
     def __init__(self, out: Path, stack: ExitStack, identified: bool) -> None:
-        (out / "fhir").mkdir(parents=True, exist_ok=True)
         self._csv: dict[str, Any] = {}
         self._ndjson: dict[str, IO[str]] = {}
         headers = {
@@ -76,6 +75,10 @@ def not_a_folder(path: Path) -> bool:
     return path.exists() and not path.is_dir()
 
 
+def _folders(out: Path) -> None:
+    (out / "fhir").mkdir(parents=True, exist_ok=True)
+
+
 async def write_export(
     db: Database,
     out: Path,
@@ -89,6 +92,7 @@ async def write_export(
     exported. The export is audited before any row is written."""
     if not_a_folder(out):
         raise NotADirectoryError(f"{out} exists and is not a directory")
+    _folders(out)  # before the audit event: an export that cannot be written is not logged
     total = await people.count(db, request.window)
     async with db.session() as session, session.begin():
         await repo.log(

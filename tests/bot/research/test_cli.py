@@ -39,7 +39,9 @@ async def test_export_writes_the_files_and_reports_progress(
         assert event[0].data["by"] == "cli"
 
 
-async def test_bad_arguments_are_named(settings: Settings, tmp_path: Path) -> None:
+async def test_bad_arguments_are_named(
+    database: Database, settings: Settings, tmp_path: Path
+) -> None:
     err = io.StringIO()
     args = _args(tmp_path / "x")
     args.since = "last week"
@@ -49,6 +51,11 @@ async def test_bad_arguments_are_named(settings: Settings, tmp_path: Path) -> No
     err = io.StringIO()
     assert await run(_args(tmp_path / "file"), settings, io.StringIO(), err) == 2
     assert "exists and is not a folder" in err.getvalue()
+    err = io.StringIO()
+    assert await run(_args(tmp_path / "file" / "below"), settings, io.StringIO(), err) == 1
+    assert f"cannot write the export to {tmp_path / 'file' / 'below'}" in err.getvalue()
+    async with database.session() as session:
+        assert not (await session.execute(select(Event))).first()  # nothing was exported
 
 
 def test_progress_draws_a_bar_on_a_terminal() -> None:
