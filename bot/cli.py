@@ -89,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.patientcmd import add_commands as add_patient_commands
 
     add_patient_commands(sub)
+    from bot.research.cli import add_commands as add_research_commands
+
+    add_research_commands(sub)
     return parser
 
 
@@ -161,6 +164,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from bot.patientcmd import run as run_patient
 
         raise SystemExit(asyncio.run(run_patient(args, settings)))
+    elif args.command == "export":
+        from bot.research.cli import run as run_export
+
+        raise SystemExit(asyncio.run(run_export(args, settings)))
     elif args.command == "coach":
         from bot.coaching.cli import run as run_coach
 

@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     metrics_token: str = ""
     # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs).
     trusted_proxies: str = ""
+    # Keys the pseudonymous participant ids of research exports (bot/research/ids.py).
+    research_key: str = ""
 
     @field_validator("database_url")
     @classmethod

@@ -221,6 +221,27 @@ def document() -> dict[str, Any]:
             )
         },
         **_schedule_paths(),
+        "/api/v1/exports": {
+            "get": {
+                "summary": "The research export as a zip: participants, decisions, measures, "
+                "engagement and FHIR files (admins; audited; columns in docs/DATA.md)",
+                "parameters": [
+                    _query("since", {"type": "string", "examples": ["2026-12-01"]}),
+                    _query("until", {"type": "string", "examples": ["2027-01-12T00:00:00Z"]}),
+                    _query("identified", {"type": "boolean", "default": False}),
+                ],
+                "responses": {
+                    "200": {
+                        "description": "a zip of the export files",
+                        "content": {
+                            "application/zip": {"schema": {"type": "string", "format": "binary"}}
+                        },
+                    },
+                    **_errors(401, 422),
+                    "403": {"description": "not an admin", "content": _json(s.Error)},
+                },
+            }
+        },
         "/api/v1/escalations": {
             "get": _op(
                 "Escalations this coach may see, most pressing first",

@@ -499,5 +499,8 @@ def setup(app: web.Application, tandem: Tandem) -> None:
     from bot.api import schedule_routes  # it builds on this module's helpers
 
     schedule_routes.add_routes(r)
+    from bot.research import api as research_api  # builds on this module's helpers
+
+    research_api.add_routes(r)
     r.add_get(PREFIX + "/escalations", list_escalations)
     r.add_post(PREFIX + "/escalations/{id}/acknowledge", acknowledge)

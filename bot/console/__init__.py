@@ -8,7 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.coaching.events import LiveEvent
-from bot.console import actions, auth, live, pages
+from bot.console import actions, auth, live, pages, study
 from bot.console.web import CONSOLE_TANDEM, PREFIX, console_middleware, see_other
 from bot.service import Tandem
 
@@ -50,4 +50,6 @@ def setup(app: web.Application, tandem: Tandem) -> None:
     r.add_get(PREFIX + "/team", pages.team_page)
     r.add_post(PREFIX + "/team/availability", actions.set_availability)
     r.add_post(PREFIX + "/team/{id}/backup", actions.set_backup)
+    r.add_get(PREFIX + "/study", study.study_page)
+    r.add_get(PREFIX + "/study/{chart}.csv", study.chart_csv)
     r.add_static(PREFIX + "/static", STATIC_DIR, append_version=False)

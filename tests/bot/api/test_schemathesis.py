@@ -65,4 +65,4 @@ async def test_no_input_makes_a_server_error(tandem: Tandem, staff: Staff) -> No
     finally:
         await runner.cleanup()
     assert failures == []
-    assert len(calls) == 18 and min(calls.values()) >= 5, calls  # every operation was exercised
+    assert len(calls) == 19 and min(calls.values()) >= 5, calls  # every operation was exercised
