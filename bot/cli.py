@@ -77,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="talk to Tandem in the terminal (reads stdin)")
     chat.add_argument("--address", default="terminal", help="conversation id (default: terminal)")
+    chat.add_argument(
+        "--new",
+        action="store_true",
+        help="start over: end the conversation at this address and begin a new one",
+    )
     from bot.channelcmd import add_commands
 
     add_commands(sub)
@@ -155,7 +160,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "chat":
         from bot.terminal import chat
 
-        raise SystemExit(asyncio.run(chat(settings, args.address, sys.stdin, sys.stdout)))
+        raise SystemExit(
+            asyncio.run(chat(settings, args.address, sys.stdin, sys.stdout, new=args.new))
+        )
     elif args.command in ("channels", "invite"):
         from bot.channelcmd import run
 

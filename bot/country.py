@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.actions import Turn
+from bot.channels.trychat import DEMO_CHANNELS
 from flows.safety.country import country_name, patient_country, phone_country
 from flows.safety.resources import CrisisResources, crisis_resources
 
@@ -38,7 +39,7 @@ async def country_facts(turn: Turn) -> dict[str, Any]:
     identity = await turn.identity()
     # Asked of anyone on a real channel with no phone number to tell it (Telegram); the try-it
     # web chat is a demo, not where patients are.
-    asked = identity is not None and identity.channel != "try"
+    asked = identity is not None and identity.channel not in DEMO_CHANNELS
     has_phone = identity is not None and phone_country(identity.address) is not None
     code = await country_of(turn)
     return {

@@ -46,6 +46,10 @@ from storage.db import Database
 from storage.models import ChannelIdentity, Event, Message, OutboxItem, Patient
 
 log = structlog.get_logger("tandem.outbox")
+# Channels only the process that has them can deliver (`tandem chat` prints its replies): other
+# dispatchers on the same database never claim their rows, and a dispatcher that has one claims
+# only rows of its own channels (bot/channels/trychat.py).
+PROCESS_LOCAL = frozenset({"terminal"})
 _backoff = wait_exponential_jitter(multiplier=2, max=15 * 60, jitter=2)
 
 # Called after a permanent failure (e.g. the patient opted out at the provider).
@@ -80,6 +84,9 @@ class Dispatcher:
         self.config = config or DispatcherConfig()
         self.failure_hooks: list[FailureHook] = []
         self._wakeup = asyncio.Event()
+        # (channel, address): claim only this conversation's rows (a `tandem chat` process, so
+        # two terminals on one database never print, or swallow, each other's replies).
+        self.only: tuple[str, str] | None = None
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -172,6 +179,15 @@ class Dispatcher:
             .order_by(OutboxItem.priority.desc(), OutboxItem.id)
             .limit(limit)
         )
+        if self.only is not None:
+            query = query.where(
+                OutboxItem.channel == self.only[0], OutboxItem.address == self.only[1]
+            )
+        elif PROCESS_LOCAL & set(self.channels):
+            query = query.where(or_(*(OutboxItem.channel == c for c in sorted(self.channels))))
+        else:
+            # Plain comparisons, not an expanding IN: the statement compiles as it is for EXPLAIN.
+            query = query.where(*(OutboxItem.channel != c for c in sorted(PROCESS_LOCAL)))
         if self.db.is_postgres:
             query = query.with_for_update(skip_locked=True, of=OutboxItem)
         return query

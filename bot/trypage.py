@@ -9,6 +9,7 @@ import time
 from collections import OrderedDict, deque
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -16,7 +17,7 @@ from sqlalchemy import select
 
 from bot import jsonbody, metrics
 from bot.channels.base import InboundMessage
-from bot.channels.trychat import MAX_TEXT, NAME
+from bot.channels.trychat import MAX_TEXT, NAME, start_over
 from bot.service import Tandem
 from storage import repo
 from storage.models import Message
@@ -31,6 +32,7 @@ SESSION_PATTERN = r"^[A-Za-z0-9_-]{32,128}$"
 # and messages per conversation per minute (TANDEM_TRY_SESSIONS_PER_CLIENT and
 # TANDEM_TRY_MESSAGES_PER_MINUTE), so no one opens hundreds of (urgent) escalations in seconds.
 SESSION_WINDOW_SECONDS = 600.0
+Body = TypeVar("Body", bound=BaseModel)
 
 
 class TryMessage(BaseModel):
@@ -38,6 +40,11 @@ class TryMessage(BaseModel):
     session: str | None = Field(default=None, pattern=SESSION_PATTERN)
     text: str = Field(min_length=1, max_length=MAX_TEXT)
     id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,63}$")
+
+
+class Restart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    session: str | None = Field(default=None, pattern=SESSION_PATTERN)
 
 
 class Window:
@@ -72,6 +79,21 @@ def _unprocessable(exc: ValidationError) -> web.HTTPUnprocessableEntity:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "body"
     return web.HTTPUnprocessableEntity(reason="invalid field", text=f"{where}: {first['msg']}")
+
+
+def _parse(raw: bytes, model: type[Body]) -> Body:
+    """The request body as `model`: 400 for malformed JSON, 422 naming the first bad field."""
+    try:
+        body = jsonbody.load(raw)
+    except jsonbody.BadString as exc:
+        raise web.HTTPUnprocessableEntity(reason="invalid field", text=str(exc)) from exc
+    except jsonbody.BadJson as exc:
+        text = f"malformed JSON: {exc}"
+        raise web.HTTPBadRequest(reason="malformed JSON", text=text) from exc
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise _unprocessable(exc) from exc
 
 
 def _cookie_session(request: web.Request) -> str | None:
@@ -117,18 +139,7 @@ def setup(app: web.Application, tandem: Tandem) -> None:
         return response
 
     async def post_message(request: web.Request) -> web.Response:
-        raw = await request.read()
-        try:
-            body = jsonbody.load(raw)
-        except jsonbody.BadString as exc:
-            raise web.HTTPUnprocessableEntity(reason="invalid field", text=str(exc)) from exc
-        except jsonbody.BadJson as exc:
-            text = f"malformed JSON: {exc}"
-            raise web.HTTPBadRequest(reason="malformed JSON", text=text) from exc
-        try:
-            msg = TryMessage.model_validate(body)
-        except ValidationError as exc:
-            raise _unprocessable(exc) from exc
+        msg = _parse(await request.read(), TryMessage)
         session = msg.session or _cookie_session(request)
         issued = session is None
         if session is None:
@@ -161,6 +172,23 @@ def setup(app: web.Application, tandem: Tandem) -> None:
         )
         if issued:
             _set_cookie(response, tandem, session)
+        return response
+
+    async def restart(request: web.Request) -> web.Response:
+        """Start over: the current conversation ends (kept, discharged) and a new secret is
+        issued, so the next message begins from consent again."""
+        raw = await request.read()
+        msg = _parse(raw, Restart) if raw.strip() else Restart()
+        fresh = secrets.token_urlsafe(32)
+        admit(request, fresh)
+        old = msg.session or _cookie_session(request)
+        ended = old is not None and await start_over(
+            tandem.db, tandem.clock.now(), NAME, address_of(old)
+        )
+        response = web.json_response(
+            {"session": fresh, "ended": ended}, headers={"Cache-Control": "no-store"}
+        )
+        _set_cookie(response, tandem, fresh)
         return response
 
     async def list_messages(request: web.Request) -> web.Response:
@@ -198,6 +226,7 @@ def setup(app: web.Application, tandem: Tandem) -> None:
     app.router.add_get("/try", page)
     app.router.add_post("/try/api/messages", post_message)
     app.router.add_get("/try/api/messages", list_messages)
+    app.router.add_post("/try/api/restart", restart)
 
 
 def _valid_session(value: str) -> bool:

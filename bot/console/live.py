@@ -76,7 +76,8 @@ async def events(request: web.Request) -> web.StreamResponse:
             "X-Accel-Buffering": "no",
         }
     )
-    await response.prepare(request)
+    # Subscribed before the headers go out: the page catches up (fetches fresh HTML) when the
+    # stream opens, so nothing published after that may be missed.
     queue = BUS.subscribe()
     streams = request.app[STREAMS]
     streams.add(queue)
@@ -84,6 +85,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     mine = request.app[BY_SESSION].setdefault(key, set())
     mine.add(queue)
     try:
+        await response.prepare(request)
         await response.write(b"retry: 3000\n\n")
         while True:
             try:

@@ -111,9 +111,10 @@ async def queue_rows(request: web.Request) -> web.Response:
 async def caseload_page(request: web.Request) -> web.Response:
     tandem = tandem_of(request)
     everyone = request.query.get("all") == "1"
+    match = request.query.get("q", "")[:80]
     async with tandem.db.session() as session:
-        rows = await queries.caseload(session, request[COACH], tandem.clock.now(), everyone)
-    return render(request, "caseload.html", rows=rows, everyone=everyone)
+        rows = await queries.caseload(session, request[COACH], tandem.clock.now(), everyone, match)
+    return render(request, "caseload.html", rows=rows, everyone=everyone, match=match.strip())
 
 
 async def patient_page(
@@ -155,6 +156,11 @@ async def patient_page(
         values=values or {},
         flash=None if errors else flash(request),
         mine=record.takeover is not None and record.takeover.coach_id == coach.id,
+        # The hand-back form only while a takeover is open, for whom may end it: the coach who
+        # took over, or a supervisor or admin (bot/coaching/takeover.release).
+        may_hand_back=record.takeover is not None
+        and can_act
+        and (record.takeover.coach_id == coach.id or accounts.sees_all(coach)),
         can_act=can_act,
     )
 

@@ -34,6 +34,7 @@ from storage.models import (
 TRANSCRIPT_LIMIT = 200
 ENGAGEMENT_DAYS = 7
 TRENDED = (("phq9", "PHQ-9"), ("gad7", "GAD-7"))
+MEASURE_LABELS = {"phq2": "PHQ-2", "gad2": "GAD-2", "phq9": "PHQ-9", "gad7": "GAD-7"}
 
 
 async def peek_session(
@@ -55,12 +56,15 @@ class QueueRow:
     escalation: Escalation
     patient_name: str
     coach_name: str | None
+    timezone: str = "UTC"
+    tag: str = ""  # tells patients with the same name apart (identity_tag)
+    excerpt: Message | None = None  # the patient's words that raised it
 
 
 async def queue(session: AsyncSession, coach: Coach) -> list[QueueRow]:
     """Unresolved escalations the coach may see, most pressing first (priority, then SLA due)."""
     rows = await session.execute(
-        select(Escalation, Patient.display_name, Coach.name)
+        select(Escalation, Patient.display_name, Coach.name, Patient.timezone)
         .join(Patient, Patient.id == Escalation.patient_id)
         .outerjoin(Coach, Coach.id == Escalation.coach_id)
         .where(
@@ -70,7 +74,16 @@ async def queue(session: AsyncSession, coach: Coach) -> list[QueueRow]:
         .order_by(Escalation.due_at, Escalation.id)
         .limit(500)
     )
-    found = [QueueRow(esc, name or esc.patient_id[:8], coach) for esc, name, coach in rows]
+    found = [
+        QueueRow(esc, name or esc.patient_id[:8], coach, zone or "UTC")
+        for esc, name, coach, zone in rows
+    ]
+    ids = list({r.escalation.patient_id for r in found})
+    tags = await identity_tags(session, ids)
+    excerpts = await _excerpts(session, [r.escalation for r in found])
+    for row in found:
+        row.tag = tags.get(row.escalation.patient_id, "")
+        row.excerpt = excerpts.get(row.escalation.id)
     found.sort(
         key=lambda r: (
             r.escalation.status != "open",  # waiting for a human first
@@ -79,6 +92,68 @@ async def queue(session: AsyncSession, coach: Coach) -> list[QueueRow]:
         )
     )
     return found
+
+
+# Escalations a patient's own message raises; the others (no reply for days, a failed send) have
+# no words of the patient behind them.
+NOT_FROM_A_MESSAGE = ("disengaged", "undeliverable")
+EXCERPT_CHARS = 200
+
+
+async def _excerpts(session: AsyncSession, found: list[Escalation]) -> dict[int, Message]:
+    """Per escalation, the patient's last message at or before it was raised: the words that
+    raised it (the pipeline raises it while handling that message)."""
+    wanted = [e for e in found if e.reason not in NOT_FROM_A_MESSAGE]
+    if not wanted:
+        return {}
+    latest = (
+        select(func.max(Message.id))
+        .where(
+            Message.patient_id == Escalation.patient_id,
+            Message.direction == "in",
+            Message.created_at <= Escalation.created_at,
+        )
+        .correlate(Escalation)
+        .scalar_subquery()
+    )
+    pairs = (
+        await session.execute(
+            select(Escalation.id, latest).where(Escalation.id.in_([e.id for e in wanted]))
+        )
+    ).all()
+    ids = {mid for _, mid in pairs if mid is not None}
+    if not ids:
+        return {}
+    messages = {
+        m.id: m
+        for m in (await session.execute(select(Message).where(Message.id.in_(ids)))).scalars()
+    }
+    return {eid: messages[mid] for eid, mid in pairs if mid in messages}
+
+
+def identity_tag(channel: str, address: str) -> str:
+    """A short, low-risk way to tell two patients with the same name apart: the last digits of a
+    phone number ("…4321"), else the channel and the address's last characters."""
+    tail = address[-4:]
+    if channel == "sms":
+        return f"…{tail}"
+    label = {"telegram": "Telegram", "try": "try-it", "terminal": "terminal"}.get(channel, channel)
+    return f"{label} …{tail}"
+
+
+async def identity_tags(session: AsyncSession, ids: list[str]) -> dict[str, str]:
+    """Each patient's tag from their first channel identity."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(ChannelIdentity.patient_id, ChannelIdentity.channel, ChannelIdentity.address)
+        .where(ChannelIdentity.patient_id.in_(ids))
+        .order_by(ChannelIdentity.id)
+    )
+    tags: dict[str, str] = {}
+    for pid, channel, address in rows:
+        tags.setdefault(pid, identity_tag(channel, address))
+    return tags
 
 
 @dataclass
@@ -90,16 +165,27 @@ class CaseRow:
     open_escalations: int
     item9_flag: bool
     coach_name: str | None
+    tag: str = ""
 
 
 async def caseload(
-    session: AsyncSession, coach: Coach, now: datetime, everyone: bool = False
+    session: AsyncSession, coach: Coach, now: datetime, everyone: bool = False, match: str = ""
 ) -> list[CaseRow]:
-    """The coach's patients (every patient for supervisors asking for `everyone`)."""
-    query = select(Patient).order_by(Patient.display_name, Patient.created_at)
+    """The coach's patients (every patient for supervisors asking for `everyone`); `match`
+    keeps those whose name or tag contains it (case-insensitive)."""
+    query = select(Patient).where(Patient.status != "erased")
+    query = query.order_by(Patient.display_name, Patient.created_at)
     if not (everyone and accounts.sees_all(coach)):
         query = query.where(Patient.coach_id == coach.id)
     patients = list((await session.execute(query.limit(1000))).scalars())
+    tags = await identity_tags(session, [p.id for p in patients])
+    needle = match.strip().casefold()
+    if needle:
+        patients = [
+            p
+            for p in patients
+            if needle in (p.display_name or "").casefold() or needle in tags.get(p.id, "")
+        ]
     ids = [p.id for p in patients]
     if not ids:
         return []
@@ -157,6 +243,7 @@ async def caseload(
             open_escalations=int(open_counts.get(p.id, 0)),
             item9_flag=p.id in flagged,
             coach_name=names.get(p.coach_id or ""),
+            tag=tags.get(p.id, ""),
         )
         for p in patients
     ]
@@ -229,6 +316,21 @@ class Record:
     takeover_coach: str | None
     templates: list[MessageTemplate] = field(default_factory=list)
     safeguarding: bool = False  # any escalation of this patient, open or resolved, was marked
+    program: str | None = None  # chosen in the program flow (a fact) or at enrolment (API)
+    latest: list[Latest] = field(
+        default_factory=list
+    )  # each measure's latest result, screeners too
+    tag: str = ""
+
+
+@dataclass
+class Latest:
+    measure: str
+    label: str
+    total: int
+    band: str | None
+    positive: bool | None
+    at: datetime
 
 
 async def record(session: AsyncSession, patient: Patient) -> Record:
@@ -243,7 +345,8 @@ async def record(session: AsyncSession, patient: Patient) -> Record:
         ).scalars()
     )
     names = await coach_names(session)
-    trends, item9 = await _measures(session, patient.id)
+    trends, item9, latest = await _measures(session, patient.id)
+    program = await session.get(PatientFact, (patient.id, "program"))
     notes = (
         await session.execute(
             select(CoachNote)
@@ -283,6 +386,16 @@ async def record(session: AsyncSession, patient: Patient) -> Record:
         takeover=current,
         takeover_coach=names.get(current.coach_id) if current else None,
         templates=list(templates),
+        program=(program.value if program is not None else None) or patient.program,
+        latest=sorted(
+            latest.values(),
+            key=lambda x: (
+                list(MEASURE_LABELS).index(x.measure)
+                if x.measure in MEASURE_LABELS
+                else len(MEASURE_LABELS)
+            ),
+        ),
+        tag=identity_tag(identities[0].channel, identities[0].address) if identities else "",
         safeguarding=bool(
             await session.scalar(
                 select(func.count())
@@ -295,9 +408,10 @@ async def record(session: AsyncSession, patient: Patient) -> Record:
 
 async def _measures(
     session: AsyncSession, patient_id: str
-) -> tuple[dict[str, list[Point]], list[datetime]]:
+) -> tuple[dict[str, list[Point]], list[datetime], dict[str, Latest]]:
     """Totals per trended measure from `measure_total` events; a PHQ-9 completion is flagged
-    when its item 9 (logged just before the total) was above 0."""
+    when its item 9 (logged just before the total) was above 0. Also every measure's latest
+    result, the PHQ-2 and GAD-2 screeners included."""
     rows = await session.execute(
         select(Event.at, Event.kind, Event.data)
         .where(Event.patient_id == patient_id, Event.kind.in_(("measure", "measure_total")))
@@ -306,6 +420,7 @@ async def _measures(
     trends: dict[str, list[Point]] = {mid: [] for mid, _ in TRENDED}
     item9: list[datetime] = []
     pending_flag = False
+    latest: dict[str, Latest] = {}
     for at, kind, data in rows:
         if kind == "measure":
             if _is_item9(data):
@@ -316,6 +431,18 @@ async def _measures(
         total = data.get("total")
         if measure in trends and isinstance(total, int):
             trends[measure].append(Point(at, total, pending_flag and measure == "phq9"))
+        if isinstance(measure, str) and isinstance(total, int):
+            label = MEASURE_LABELS.get(measure, measure.upper())
+            positive = data.get("positive")
+            band = data.get("band")
+            latest[measure] = Latest(
+                measure,
+                label,
+                total,
+                band if isinstance(band, str) else None,
+                positive if isinstance(positive, bool) else None,
+                at,
+            )
         if measure == "phq9":
             pending_flag = False
-    return trends, item9
+    return trends, item9, latest

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 from aiohttp import web
@@ -50,6 +51,17 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
 
 
+def _local(value: datetime | None, zone: str) -> str:
+    """An instant on the patient's own clock, with the zone named ("Tue 03:10 America/Chicago")."""
+    if value is None:
+        return "never"
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz, zone = ZoneInfo("UTC"), "UTC"
+    return f"{value.astimezone(tz).strftime('%a %H:%M')} {zone}"
+
+
 def countdown(due: datetime, now: datetime) -> str:
     """The SLA time left as the page's script shows it (so the first paint matches)."""
     left = int((due - now).total_seconds())
@@ -62,6 +74,7 @@ def countdown(due: datetime, now: datetime) -> str:
 
 
 _env.filters["when"] = _when
+_env.filters["local"] = _local
 _env.globals["countdown"] = countdown
 _env.globals["Markup"] = Markup
 

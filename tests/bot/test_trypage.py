@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.service import Tandem
-from storage.models import ChannelIdentity
+from storage.models import ChannelIdentity, Patient
 from tests.e2e.server import sid
 
 Client = TestClient  # type: ignore[type-arg]
@@ -74,3 +74,40 @@ async def test_messages_and_new_conversations_are_rate_limited(tandem: Tandem) -
 def test_docker_image_keeps_the_try_channel_off() -> None:
     dockerfile = (Path(__file__).resolve().parents[2] / "Dockerfile").read_text()
     assert "TANDEM_TRY_CHANNEL=off" in dockerfile
+
+
+async def test_start_over_ends_the_conversation_and_issues_a_new_one(tandem: Tandem) -> None:
+    async with TestClient(TestServer(create_app(tandem))) as client:
+        await client.get("/try")
+        first = await client.post("/try/api/messages", json={"text": "hello"})
+        old = (await first.json())["patient_id"]
+        await tandem.dispatcher.drain()
+        opening = [
+            m["text"] for m in (await (await client.get("/try/api/messages")).json())["messages"]
+        ]
+
+        restarted = await client.post("/try/api/restart")
+        assert restarted.status == 200
+        body = await restarted.json()
+        assert body["ended"] is True and len(body["session"]) >= 32
+        assert "tandem_try=" in restarted.headers["Set-Cookie"]
+        # The new conversation is empty, and its first message begins from the start again.
+        assert (await (await client.get("/try/api/messages")).json()) == {"messages": []}
+        second = await client.post("/try/api/messages", json={"text": "hello"})
+        assert (await second.json())["patient_id"] != old
+        await tandem.dispatcher.drain()
+        again = [
+            m["text"] for m in (await (await client.get("/try/api/messages")).json())["messages"]
+        ]
+        assert again == opening
+
+        # Nothing to end without a conversation; a malformed body is refused with the reason.
+        client.session.cookie_jar.clear()
+        fresh = await client.post("/try/api/restart")
+        assert fresh.status == 200 and (await fresh.json())["ended"] is False
+        bad = await client.post("/try/api/restart", json={"session": "short"})
+        assert bad.status == 422 and "session" in await bad.text()
+        assert (await client.post("/try/api/restart", data=b"{")).status == 400
+    async with tandem.db.session() as session:
+        patient = await session.get(Patient, old)
+    assert patient is not None and patient.status == "discharged"

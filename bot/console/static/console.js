@@ -76,6 +76,14 @@
      "patient_message", "coach_message"].forEach(function (kind) {
       source.addEventListener(kind, onEvent);
     });
+    // Events published while the feed was down (opening, reconnecting) are not replayed: catch
+    // up from the database each time it opens. data-live-state tells tests the feed is up.
+    source.addEventListener("open", function () {
+      body.dataset.liveState = "open";
+      if (mode === "queue") { refreshQueue(); }
+      if (mode === "patient") { refreshTranscript(); }
+    });
+    source.addEventListener("error", function () { body.dataset.liveState = "reconnecting"; });
     source.addEventListener("logout", function () {
       source.close();
       window.location.href = "/console/login?expired=1";
