@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,7 +71,12 @@ class Runtime:
             "patient": self.patient,
             "site": dict(self.ctx.site),
             "text": self.text,
+            "today": self.today(),
         }
+
+    def today(self) -> str:
+        """The patient's local date (ISO), for records a flow keeps across days."""
+        return self.ctx.now.astimezone(ZoneInfo(self.ctx.timezone)).date().isoformat()
 
     def text(self, key: str, **extra: Any) -> str:
         return render(self.flow.text(key, self.ctx.locale), self.scope(**extra))
