@@ -149,6 +149,15 @@ def register(cls: type[Step]) -> type[Step]:
     return cls
 
 
+# Said once when a question gives up after its last unclear answer, by every step that asks
+# (question, choose, measure): the patient always hears that we moved on, never a silent skip.
+GIVE_UP = "common.unclear_fallback"
+
+
+def give_up(rt: Runtime) -> None:
+    rt.send(GIVE_UP)
+
+
 def timeout_targets(timeout: Timeout | None) -> dict[str, str]:
     return {"timeout": timeout.then} if timeout else {}
 

@@ -28,12 +28,14 @@ from pydantic import Field
 from flows import model as m
 from flows.answers import Option, parse_choice
 from flows.steps.base import (
+    GIVE_UP,
     Goto,
     Outcome,
     Runtime,
     Step,
     Timeout,
     Wait,
+    give_up,
     handle_timeout,
     register,
     timeout_targets,
@@ -72,7 +74,7 @@ class ChooseStep(Step):
         return {"answered": self.next, "no choice": self.on_fail, **timeout_targets(self.timeout)}
 
     def text_keys(self) -> list[str]:
-        keys = [self.prompt, self.reask or "common.reask_choice"]
+        keys = [self.prompt, self.reask or "common.reask_choice", GIVE_UP]
         if self.timeout and self.timeout.remind:
             keys.append(self.timeout.remind)
         return keys
@@ -120,6 +122,7 @@ class ChooseStep(Step):
             return Goto(self.next)
         rt.retries += 1
         if rt.retries >= self.max_tries:
+            give_up(rt)
             return self._give_up(rt, text)
         self._ask(rt, self.reask or "common.reask_choice", options)
         return Wait(self.timeout.after_hours if self.timeout else None)

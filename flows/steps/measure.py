@@ -45,12 +45,14 @@ from flows.measures import (
 )
 from flows.measures.model import catalog, resolve_locale
 from flows.steps.base import (
+    GIVE_UP,
     Goto,
     Outcome,
     Runtime,
     Step,
     Timeout,
     Wait,
+    give_up,
     handle_timeout,
     register,
     timeout_targets,
@@ -87,7 +89,7 @@ class MeasureStep(Step):
         return edges
 
     def text_keys(self) -> list[str]:
-        keys = [REASK, RISK]
+        keys = [REASK, RISK, GIVE_UP]
         if self.intro:
             keys.append(self.intro)
         if self.timeout and self.timeout.remind:
@@ -157,8 +159,9 @@ class MeasureStep(Step):
             rt.retries += 1
             if rt.retries >= self.max_tries:
                 rt.emit(m.RecordAnswer(rt.state, f"{self.prefix}_item{number}", None, text))
-                if self._is_risk_item(number):
+                if self._is_risk_item(number):  # the concern response is its fallback
                     return self._unanswered(rt, f"after {rt.retries} unclear replies")
+                give_up(rt)
                 return Goto(self.on_fail or self.next)
             return self._ask(rt, reask=True)
         rt.retries = 0

@@ -12,6 +12,7 @@ mood:
   reask: mood_reask              # optional; default is the shared re-ask text for the type
   max_tries: 3                   # answers not understood before `on_fail`
   on_fail: skip_mood             # optional; default: the same as next, with the variable unset
+                                 # (either way `common.unclear_fallback` is said first)
   timeout: {after_hours: 12, remind: mood_nudge, then: closed}
   next: reflect
 ```
@@ -31,12 +32,14 @@ from flows import model as m
 from flows.answers import Option, parse_answer
 from flows.safety.country import country_name
 from flows.steps.base import (
+    GIVE_UP,
     Goto,
     Outcome,
     Runtime,
     Step,
     Timeout,
     Wait,
+    give_up,
     handle_timeout,
     register,
     timeout_targets,
@@ -90,7 +93,7 @@ class QuestionStep(Step):
         return edges
 
     def text_keys(self) -> list[str]:
-        keys = [self.prompt, self.reask or f"common.reask_{self.answer.type}"]
+        keys = [self.prompt, self.reask or f"common.reask_{self.answer.type}", GIVE_UP]
         keys += [o.label for o in self.answer.options]
         if self.timeout and self.timeout.remind:
             keys.append(self.timeout.remind)
@@ -133,6 +136,7 @@ class QuestionStep(Step):
             rt.emit(m.RecordAnswer(rt.state, self.save, None, text))
             if self.save:
                 rt.variables[self.save] = None
+            give_up(rt)
             return Goto(self.on_fail or self.next)
         self._ask(rt, self.reask or "common.reask_" + self.answer.type)
         return Wait(self.timeout.after_hours if self.timeout else None)
