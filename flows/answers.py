@@ -110,6 +110,40 @@ def parse_integer(text: str, low: int, high: int) -> int | None:
     return value if low <= value <= high else None
 
 
+_NONE_PICKED = {
+    "none", "no", "nothing", "neither", "none of them", "0", "ninguna", "ninguno", "nada",
+    "ninguna de ellas", "ninguno de ellos", "cero",
+}  # fmt: skip
+_ALL_PICKED = {
+    "all",
+    "all of them",
+    "both",
+    "todas",
+    "todos",
+    "ambas",
+    "ambos",
+    "las dos",
+    "los dos",
+}
+
+
+def parse_numbers(text: str, low: int, high: int) -> list[int] | None:
+    """Numbers picked from a list ("1 3", "2 and 4", "1, 3", "NONE" = [], "all"), or None."""
+    folded = fold(text)
+    if folded in _NONE_PICKED:
+        return []
+    if folded in _ALL_PICKED:
+        return list(range(low, high + 1))
+    words = [w for w in folded.split() if w not in {"and", "y", "e", "&"}]
+    picked = set()
+    for word in words:
+        value = int(word) if word.isdigit() else number_from_words(word)
+        if value is None or not low <= value <= high:
+            return None
+        picked.add(value)
+    return sorted(picked) or None
+
+
 def parse_choice(
     text: str, payload: str | None, options: Sequence[Option], labels: Mapping[str, str]
 ) -> str | None:
@@ -153,6 +187,8 @@ def parse_answer(
         )
     if kind == "integer":
         return parse_integer(payload or text, int(spec["min"]), int(spec["max"]))
+    if kind == "numbers":
+        return parse_numbers(payload or text, int(spec["min"]), int(spec["max"]))
     if kind == "choice":
         return parse_choice(text, payload, spec["options"], labels)
     if kind == "text":

@@ -34,11 +34,12 @@ from flows.steps.base import (
     Runtime,
     Step,
     Timeout,
-    Wait,
     give_up,
     handle_timeout,
     register,
+    timeout_expressions,
     timeout_targets,
+    wait_for,
 )
 
 
@@ -80,7 +81,7 @@ class ChooseStep(Step):
         return keys
 
     def expressions(self) -> list[str]:
-        return [self.options]
+        return [self.options, *timeout_expressions(self.timeout)]
 
     def sets(self) -> list[str]:
         return [self.save] + ([self.save_label] if self.save_label else [])
@@ -104,7 +105,7 @@ class ChooseStep(Step):
         if len(options) < 2:
             return self._give_up(rt, None)  # nothing to choose between
         self._ask(rt, self.prompt, options)
-        return Wait(self.timeout.after_hours if self.timeout else None)
+        return wait_for(self.timeout, rt)
 
     def on_input(self, rt: Runtime, text: str, payload: str | None) -> Outcome:
         # Read again: the options may have gone (a coach set the zone meanwhile).
@@ -125,7 +126,7 @@ class ChooseStep(Step):
             give_up(rt)
             return self._give_up(rt, text)
         self._ask(rt, self.reask or "common.reask_choice", options)
-        return Wait(self.timeout.after_hours if self.timeout else None)
+        return wait_for(self.timeout, rt)
 
     def on_timeout(self, rt: Runtime) -> Outcome:
         return handle_timeout(self.timeout, rt)

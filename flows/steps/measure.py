@@ -55,7 +55,9 @@ from flows.steps.base import (
     give_up,
     handle_timeout,
     register,
+    timeout_expressions,
     timeout_targets,
+    wait_for,
 )
 
 REASK = "common.measure_reask"
@@ -87,6 +89,9 @@ class MeasureStep(Step):
         if self.on_risk:
             edges["item 9 risk"] = self.on_risk
         return edges
+
+    def expressions(self) -> list[str]:
+        return timeout_expressions(self.timeout)
 
     def text_keys(self) -> list[str]:
         keys = [REASK, RISK, GIVE_UP]
@@ -124,7 +129,7 @@ class MeasureStep(Step):
             text = item_prompt(self.measure, number, rt.ctx.locale)
             key = f"{self.measure}.item{number}"
         rt.emit(m.Send(text, choices=choices, key=f"{rt.flow.id}.{key}"))
-        return Wait(self.timeout.after_hours if self.timeout else None)
+        return wait_for(self.timeout, rt)
 
     def enter(self, rt: Runtime) -> Outcome:
         p = self.prefix

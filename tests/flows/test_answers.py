@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.answers import number_from_words, parse_integer
+from flows.answers import number_from_words, parse_integer, parse_numbers
 
 
 @pytest.mark.parametrize(
@@ -68,3 +68,27 @@ def test_tens_take_only_a_single_unit() -> None:
     assert number_from_words("twenty twelve") is None
     assert number_from_words("sesenta y diez") is None
     assert number_from_words("thirty") == 30
+
+
+@pytest.mark.parametrize(
+    ("said", "picked"),
+    [
+        ("1 3", [1, 3]),
+        ("1, 3", [1, 3]),
+        ("1 and 3", [1, 3]),
+        ("3 y 1", [1, 3]),
+        ("two", [2]),
+        ("uno y tres", [1, 3]),
+        ("none", []),
+        ("NINGUNA", []),
+        ("all", [1, 2, 3, 4, 5]),
+        ("todas", [1, 2, 3, 4, 5]),
+    ],
+)
+def test_numbers_picked_from_a_list(said: str, picked: list[int]) -> None:
+    assert parse_numbers(said, 1, 5) == picked
+
+
+@pytest.mark.parametrize("said", ["1 9", "the first", "", "some of them"])
+def test_numbers_off_the_list_are_not_understood(said: str) -> None:
+    assert parse_numbers(said, 1, 5) is None
