@@ -50,18 +50,18 @@ TEXTS = {
         "your country, e.g. COUNTRY MX.",
     },
     "es": {
-        "language_set": "Listo: a partir de ahora te escribiré en español. "
+        "language_set": "Listo: a partir de ahora le escribiré en español. "
         "For English, reply ENGLISH.",
-        "country_set": "Gracias. Usaré las líneas de ayuda de {name}. Para cambiarlo, responde "
-        "PAIS y tu país, p. ej. PAIS MX.",
-        "country_unknown": "Perdona, no reconozco ese país, así que sigo usando las líneas de "
-        "ayuda de {name}. Prueba PAIS y el código de 2 letras, p. ej. PAIS MX.",
-        "country_show": "Uso las líneas de ayuda de {name}. Para cambiarlo, responde PAIS y tu "
+        "country_set": "Gracias. Usaré las líneas de ayuda de {name}. Para cambiarlo, responda "
+        "PAIS y su país, p. ej. PAIS MX.",
+        "country_unknown": "Perdone, no reconozco ese país, así que sigo usando las líneas de "
+        "ayuda de {name}. Pruebe PAIS y el código de 2 letras, p. ej. PAIS MX.",
+        "country_show": "Uso las líneas de ayuda de {name}. Para cambiarlo, responda PAIS y su "
         "país, p. ej. PAIS MX.",
     },
 }
 # Both languages at once: the patient may not read the one they are set to.
-HOW_TO_SWITCH_TEXT = "Reply ENGLISH for English. Responde ESPAÑOL para español."
+HOW_TO_SWITCH_TEXT = "Reply ENGLISH for English. Responda ESPAÑOL para español."
 
 
 def _text(locale: str, key: str, **values: str) -> str:

@@ -7,6 +7,15 @@ other reply goes to the waiting run as usual. The open menu is kept on the patie
 (`menu_state`: the message that opened it, its entries and the last question), so it survives
 restarts and other processes and costs the common message no look-up; `menu_shown` still goes to
 the event log for the record.
+
+Typing an entry's label at any time ("Worry time", "worry questions gad7": case, accents, spaces
+and punctuation do not matter) starts that entry too, unless the waiting question offers an
+option of that name. A consented patient with nothing waiting (no active run) who writes gets a
+short menu instead of an unasked check-in.
+
+The onboarding baseline (`onboarding`, and `program` with its screeners) is not dropped by the
+menu: the waiting run is ended as "interrupted" as usual, but `menu_state["resume"]` keeps its
+row, and once the chosen flow has ended that row waits again and its question is asked again.
 """
 
 from __future__ import annotations
@@ -18,13 +27,17 @@ from sqlalchemy import select
 from bot.actions import Turn
 from bot.facts import load_facts
 from flows import model as m
-from flows.answers import fold
+from flows.answers import Option, fold, parse_choice
 from flows.menu import MenuEntry, entries
-from storage.models import Message
+from flows.steps.choose import ChooseStep
+from flows.steps.question import QuestionStep
+from storage import repo
+from storage.models import FlowRun, Message
 
 MENU_WORDS = {"menu", "menu please", "show menu", "options", "opciones", "ver menu"}
 BACK_WORDS = {"back", "go back", "continue", "carry on", "volver", "seguir", "continuar", "0"}
 PAYLOAD_PREFIX = "menu:"
+RESUMABLE = frozenset({"onboarding", "program"})  # the baseline: comes back after the menu
 
 
 def _text(turn: Turn, key: str) -> str:
@@ -33,7 +46,45 @@ def _text(turn: Turn, key: str) -> str:
     return any_flow.text(f"common.{key}", turn.patient.locale)
 
 
-async def _open_menu(turn: Turn, message: Message) -> None:
+def label_key(text: str) -> str:
+    """What two spellings of a label share: folded, without spaces ("GAD-7" == "gad7")."""
+    return fold(text).replace(" ", "")
+
+
+async def _visible(turn: Turn) -> list[MenuEntry]:
+    facts = await load_facts(turn.session, turn.patient.id)
+    return entries(turn.pipeline.library, facts.get("program"), turn.patient.locale)
+
+
+async def typed_label(turn: Turn, message: Message) -> MenuEntry | None:
+    """The menu entry whose label the message is, if it is one the patient can see."""
+    said = label_key(message.body or "")
+    if not said or message.payload or len(said) > 80:
+        return None
+    return next((e for e in await _visible(turn) if label_key(e.label) == said), None)
+
+
+async def _waiting_option(turn: Turn, message: Message) -> bool:
+    """True when the waiting question itself offers what the patient typed."""
+    row = await repo.peek_active_run(turn.session, turn.patient.id)
+    library = turn.pipeline.library
+    if row is None or not library.has_version(row.flow_id, row.flow_version):
+        return False
+    flow = library.get(row.flow_id, row.flow_version)
+    step = flow.steps.get(row.state)
+    if isinstance(step, QuestionStep) and step.answer.type == "choice":
+        options = [Option(o.value, o.label, o.synonyms) for o in step.answer.options]
+        labels = {o.label: flow.text(o.label, turn.patient.locale) for o in step.answer.options}
+        return parse_choice(message.body, None, options, labels) is not None
+    return isinstance(step, ChooseStep)
+
+
+async def _idle(turn: Turn) -> bool:
+    row = await repo.peek_active_run(turn.session, turn.patient.id)
+    return row is None or row.status == "ended"
+
+
+async def _open_menu(turn: Turn, message: Message, *, header: str = "menu_header") -> None:
     facts = await load_facts(turn.session, turn.patient.id)
     listed = entries(turn.pipeline.library, facts.get("program"), turn.patient.locale)
     last_out = await turn.session.scalar(
@@ -42,14 +93,15 @@ async def _open_menu(turn: Turn, message: Message) -> None:
         .order_by(Message.id.desc())
         .limit(1)
     )
-    lines = [_text(turn, "menu_header")]
+    lines = [_text(turn, header)]
     lines += [f"{i + 1} {entry.label}" for i, entry in enumerate(listed)]
-    lines.append(_text(turn, "menu_back"))
+    if header == "menu_header":
+        lines.append(_text(turn, "menu_back"))
     choices = [{"label": e.label, "value": PAYLOAD_PREFIX + e.flow_id} for e in listed]
     await turn.send("\n".join(lines), choices=choices)
     shown = {"message_id": message.id, "entries": [e.flow_id for e in listed], "last_out": last_out}
-    turn.patient.menu_state = shown
     await turn.log("menu_shown", shown)
+    turn.patient.menu_state = {**shown, **_keep_resume(turn)}
 
 
 async def _open_menu_state(turn: Turn, message: Message) -> dict[str, Any] | None:
@@ -58,7 +110,9 @@ async def _open_menu_state(turn: Turn, message: Message) -> dict[str, Any] | Non
     if shown is None:
         return None
     # Open for exactly one reply: whatever happens to this one, the menu is closed after it.
-    turn.patient.menu_state = None
+    turn.patient.menu_state = _keep_resume(turn) or None
+    if "message_id" not in shown:
+        return None
     previous = await turn.session.scalar(
         select(Message.id)
         .where(
@@ -81,7 +135,7 @@ def _chosen(message: Message, listed: list[MenuEntry]) -> MenuEntry | None:
     said = fold(message.body)
     if said.isdigit() and 1 <= int(said) <= len(listed):
         return listed[int(said) - 1]
-    return next((e for e in listed if fold(e.label) == said), None)
+    return next((e for e in listed if label_key(e.label) == label_key(message.body)), None)
 
 
 async def menu_interceptor(turn: Turn, message: Message) -> bool:
@@ -93,20 +147,82 @@ async def menu_interceptor(turn: Turn, message: Message) -> bool:
         await _open_menu(turn, message)
         return True
     shown = await _open_menu_state(turn, message)
-    if shown is None:
-        return False
-    facts = await load_facts(turn.session, turn.patient.id)
-    listed = entries(turn.pipeline.library, facts.get("program"), turn.patient.locale)
-    listed = [e for e in listed if e.flow_id in set(shown.get("entries", []))]
-    entry = _chosen(message, listed)
-    if entry is not None:
-        await turn.log("menu_chosen", {"flow": entry.flow_id})
-        await turn.pipeline.advance(turn, m.Start(entry.flow_id))
+    if shown is not None:
+        listed = [e for e in await _visible(turn) if e.flow_id in set(shown.get("entries", []))]
+        entry = _chosen(message, listed)
+        if entry is not None:
+            last_out = shown.get("last_out")
+            await _start(
+                turn, entry, "menu_chosen", last_out if isinstance(last_out, int) else None
+            )
+            return True
+        if said in BACK_WORDS:
+            await _back(turn, shown)
+            return True
+    typed = await typed_label(turn, message)
+    if typed is not None and not await _waiting_option(turn, message):
+        await _start(turn, typed, "menu_label_typed")
         return True
-    if said in BACK_WORDS:
-        await _back(turn, shown)
+    idle = await _idle(turn)
+    if _keep_resume(turn) and not turn.patient.bot_paused:
+        if idle:
+            return await _resume(turn)
+        # The chosen flow is running: step it here, so the baseline comes back when it ends.
+        result = await turn.pipeline.advance(turn, m.Text(message.body, message.payload))
+        if result.run is None or result.run.status == "ended":
+            await _resume(turn)
+        return True
+    if idle:
+        # Nothing asked the patient anything: answer with what they can do, not a check-in.
+        await _open_menu(turn, message, header="menu_idle")
         return True
     return False
+
+
+def _keep_resume(turn: Turn) -> dict[str, Any]:
+    state = turn.patient.menu_state or {}
+    return {"resume": state["resume"]} if state.get("resume") else {}
+
+
+async def _start(turn: Turn, entry: MenuEntry, event: str, asked: int | None = None) -> None:
+    """Start the entry; a waiting baseline run is kept to resume, with `asked` (the message
+    that asked its question, else the latest one sent) to ask again."""
+    await turn.log(event, {"flow": entry.flow_id})
+    row = await repo.peek_active_run(turn.session, turn.patient.id)
+    if row is not None and row.flow_id in RESUMABLE and row.status == "waiting":
+        sent = select(Message.body).where(
+            Message.patient_id == turn.patient.id, Message.direction == "out"
+        )
+        if asked is not None:
+            sent = sent.where(Message.id == asked)
+        question = await turn.session.scalar(sent.order_by(Message.id.desc()).limit(1))
+        resume = {"run": row.id, "question": question or ""}
+        turn.patient.menu_state = {**(turn.patient.menu_state or {}), "resume": resume}
+    result = await turn.pipeline.advance(turn, m.Start(entry.flow_id))
+    if result.run is None or result.run.status == "ended":
+        await _resume(turn)
+
+
+async def _resume(turn: Turn) -> bool:
+    """Put the interrupted baseline run back to waiting and ask its question again."""
+    resume = _keep_resume(turn).get("resume")
+    if not resume or turn.patient.bot_paused:
+        return False
+    rest = {k: v for k, v in (turn.patient.menu_state or {}).items() if k != "resume"}
+    turn.patient.menu_state = rest or None
+    row = await turn.session.get(FlowRun, resume.get("run"))
+    if row is None or row.status != "ended" or row.outcome != "interrupted":
+        return False
+    if row.timeout_at is not None and row.waiting_since is not None:
+        row.timeout_at = turn.now + (row.timeout_at - row.waiting_since)
+    row.status, row.outcome, row.ended_at = "waiting", None, None
+    row.waiting_since = row.updated_at = turn.now
+    await turn.session.flush()
+    await turn.log("menu_resumed", {"flow": row.flow_id})
+    question = resume.get("question") or ""
+    text = _text(turn, "menu_baseline_resume")
+    await turn.send(f"{text}\n{question}" if question else text)
+    return True
 
 
 async def _back(turn: Turn, shown: dict[str, Any]) -> None:

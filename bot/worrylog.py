@@ -3,7 +3,8 @@
 "worry the rent is due" or "preocupación: el examen" at any moment is appended to the
 `anx_worries` fact (which the anx_worry_review flow lists at worry time) and answered with one
 short line; the flow that is waiting stays where it was. The message is left to the flow when it
-waits for a free-text answer (the worry is that answer) and before the patient has consented.
+waits for a free-text answer (the worry is that answer) and before the patient has consented, and
+to the menu when it is a menu label ("Worry time", "Worry questions (GAD-7)").
 Reply texts live in the anx_worry flow's content (`log_saved`, `log_howto`).
 """
 
@@ -13,6 +14,7 @@ import re
 
 from bot.actions import Turn
 from bot.facts import load_facts, set_facts
+from bot.menu import typed_label
 from flows.steps.question import QuestionStep
 from flows.texts import render
 from storage import repo
@@ -59,7 +61,7 @@ async def worry_log(turn: Turn, message: Message) -> bool:
     worry = parse_worry(message.body)
     if worry is None or turn.patient.consent_given is not True:
         return False
-    if await _flow_wants_text(turn):
+    if await _flow_wants_text(turn) or await typed_label(turn, message) is not None:
         return False
     if not worry:
         await turn.send(_text(turn, "log_howto"))

@@ -25,11 +25,47 @@ _NO = {
     "i do not", "dont", "never", "negative", "no gracias", "nop", "para nada", "tampoco",
     "no acepto", "\U0001f44e", "\u274c",
 }  # fmt: skip
-_NUMBER_WORDS = {
+_UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "cero": 0, "uno": 1, "una": 1, "dos": 2, "tres": 3,
-    "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "none": 0, "nothing": 0, "nil": 0, "a hundred": 100, "one hundred": 100,
+    "hundred": 100,
+    "cero": 0, "uno": 1, "un": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
+    "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12,
+    "trece": 13, "catorce": 14, "quince": 15, "dieciseis": 16, "diecisiete": 17,
+    "dieciocho": 18, "diecinueve": 19, "veinte": 20, "veintiuno": 21, "veintiun": 21,
+    "veintiuna": 21, "veintidos": 22, "veintitres": 23, "veinticuatro": 24, "veinticinco": 25,
+    "veintiseis": 26, "veintisiete": 27, "veintiocho": 28, "veintinueve": 29, "cien": 100,
+    "ninguno": 0, "nada": 0,
 }  # fmt: skip
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "treinta": 30, "cuarenta": 40, "cincuenta": 50,
+    "sesenta": 60, "setenta": 70, "ochenta": 80, "noventa": 90,
+}  # fmt: skip
+_HEDGES = (
+    r"(?:i d say |i would say |i guess |maybe |about |around |like |probably |roughly |"
+    r"it s |its |it was |un |una |como |unos |unas |sobre |quizas |quiza |tal vez |creo que |"
+    r"diria |yo diria |mas o menos |fue |es )*"
+)
+_NUMBER = re.compile(_HEDGES + r"(?P<n>-?\d{1,4}|[a-z ]+?)(?: (?:out of|over|de|sobre) "
+                     r"(?:\d{1,3}|ten|diez|a hundred|one hundred|hundred|cien))?")  # fmt: skip
+
+
+def number_from_words(folded: str) -> int | None:
+    """0-100 written in English or Spanish words ("seven", "twenty five", "treinta y cinco")."""
+    if folded in _UNITS:
+        return _UNITS[folded]
+    if folded in _TENS:
+        return _TENS[folded]
+    words = folded.split()
+    if len(words) == 2 and words[0] in _TENS and _UNITS.get(words[1], 0) in range(1, 10):
+        return _TENS[words[0]] + _UNITS[words[1]]
+    if len(words) == 3 and words[0] in _TENS and words[1] in {"y", "and"}:
+        unit = _UNITS.get(words[2], 0)
+        return _TENS[words[0]] + unit if 1 <= unit <= 9 else None
+    return None
 
 
 def fold(text: str) -> str:
@@ -63,16 +99,49 @@ def parse_yes_no(text: str) -> bool | None:
 
 
 def parse_integer(text: str, low: int, high: int) -> int | None:
-    folded = fold(text)
-    match = re.fullmatch(r"(?:i d say |i would say |maybe |about |like |un |una |como )?(-?\d{1,4})"
-                         r"(?: ?(?:/|out of|de) ?\d{1,3})?", folded)  # fmt: skip
-    if match:
-        value = int(match.group(1))
-    elif folded in _NUMBER_WORDS:
-        value = _NUMBER_WORDS[folded]
-    else:
+    """A whole number in digits or words, with hedges ("about 7", "seven out of ten")."""
+    match = _NUMBER.fullmatch(fold(text.replace("/", " out of ")))
+    if match is None:
+        return None
+    raw = match.group("n").strip()
+    value = int(raw) if re.fullmatch(r"-?\d+", raw) else number_from_words(raw)
+    if value is None:
         return None
     return value if low <= value <= high else None
+
+
+_NONE_PICKED = {
+    "none", "no", "nothing", "neither", "none of them", "0", "ninguna", "ninguno", "nada",
+    "ninguna de ellas", "ninguno de ellos", "cero",
+}  # fmt: skip
+_ALL_PICKED = {
+    "all",
+    "all of them",
+    "both",
+    "todas",
+    "todos",
+    "ambas",
+    "ambos",
+    "las dos",
+    "los dos",
+}
+
+
+def parse_numbers(text: str, low: int, high: int) -> list[int] | None:
+    """Numbers picked from a list ("1 3", "2 and 4", "1, 3", "NONE" = [], "all"), or None."""
+    folded = fold(text)
+    if folded in _NONE_PICKED:
+        return []
+    if folded in _ALL_PICKED:
+        return list(range(low, high + 1))
+    words = [w for w in folded.split() if w not in {"and", "y", "e", "&"}]
+    picked = set()
+    for word in words:
+        value = int(word) if word.isdigit() else number_from_words(word)
+        if value is None or not low <= value <= high:
+            return None
+        picked.add(value)
+    return sorted(picked) or None
 
 
 def parse_choice(
@@ -118,6 +187,8 @@ def parse_answer(
         )
     if kind == "integer":
         return parse_integer(payload or text, int(spec["min"]), int(spec["max"]))
+    if kind == "numbers":
+        return parse_numbers(payload or text, int(spec["min"]), int(spec["max"]))
     if kind == "choice":
         return parse_choice(text, payload, spec["options"], labels)
     if kind == "text":

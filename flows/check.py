@@ -11,7 +11,9 @@ from flows.steps.end import EndStep
 from flows.texts import check_syntax, referenced_names
 
 # Names every text and expression may use without a step setting them first.
-BUILTINS = {"patient", "site", "text", "min", "max", "true", "false", "none", "range", "loop"}
+BUILTINS = {
+    "patient", "site", "text", "today", "min", "max", "true", "false", "none", "range", "loop",
+}  # fmt: skip
 
 
 def _reachable(flow: CompiledFlow) -> set[str]:

@@ -398,6 +398,16 @@ async def active_run(session: AsyncSession, patient_id: str) -> FlowRun | None:
     return None if row is None else await _adopt(session, FlowRun, row)
 
 
+async def peek_active_run(session: AsyncSession, patient_id: str) -> FlowRun | None:
+    """As `active_run`, but a preloaded run stays there for the turn's engine step (a look that
+    only decides whether to step at all costs no extra query)."""
+    preloaded = session.sync_session.info.get(_PRELOAD, {}).get(patient_id)
+    if preloaded is not None and "run" in preloaded:
+        run: FlowRun | None = preloaded["run"]
+        return run
+    return await active_run(session, patient_id)
+
+
 async def enqueue(
     session: AsyncSession,
     patient_id: str,

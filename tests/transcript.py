@@ -16,7 +16,9 @@ A transcript file:
     bot: Just checking: would you like to join? Reply YES or NO.
     * schedule checkin daily at 09:00
 
-`patient:` and `wait:` lines are the script; `bot:` lines (continued on lines starting with two
+`patient:`, `wait:` and `open: <flow>` lines are the script (`open:` starts that flow again, as the
+patient choosing it from the menu; facts written so far are kept, so one transcript can follow a
+patient over several sessions and weeks); `bot:` lines (continued on lines starting with two
 spaces) and `*` lines (what the flow asked Tandem to do) are the expected output, which
 `pytest --regen-transcripts` rewrites from what the engine actually does.
 """
@@ -50,7 +52,7 @@ class Transcript:
 
     @property
     def script(self) -> list[tuple[str, str]]:
-        return [(k, t) for k, t in self.lines if k in {"patient", "wait", "tap"}]
+        return [(k, t) for k, t in self.lines if k in {"patient", "wait", "tap", "open"}]
 
 
 def parse(path: Path) -> Transcript:
@@ -168,6 +170,11 @@ def replay(library: FlowLibrary, transcript: Transcript) -> list[tuple[str, str]
                 result = step(library, run, m.Timeout(), ctx())
                 apply(result)
                 run = result.run
+            continue
+        if kind == "open":
+            result = step(library, run, m.Start(text), ctx())
+            apply(result)
+            run = result.run
             continue
         if run is None or run.status == "ended":
             lines.append(("action", "(no flow is running)"))

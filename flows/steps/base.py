@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from flows import model as m
 from flows.texts import evaluate, render
@@ -70,7 +71,12 @@ class Runtime:
             "patient": self.patient,
             "site": dict(self.ctx.site),
             "text": self.text,
+            "today": self.today(),
         }
+
+    def today(self) -> str:
+        """The patient's local date (ISO), for records a flow keeps across days."""
+        return self.ctx.now.astimezone(ZoneInfo(self.ctx.timezone)).date().isoformat()
 
     def text(self, key: str, **extra: Any) -> str:
         return render(self.flow.text(key, self.ctx.locale), self.scope(**extra))
@@ -89,12 +95,37 @@ class Runtime:
 
 
 class Timeout(BaseModel):
-    """`timeout: {after_hours: 24, remind: some_text, then: state}`"""
+    """`timeout: {after_hours: 24, remind: some_text, then: state}`; `after_hours` may also be an
+    expression ("(patient.anx_worry_minutes or 30) / 60"): a wait as long as the patient chose."""
 
     model_config = ConfigDict(extra="forbid")
-    after_hours: float = Field(gt=0)
+    after_hours: float | str
     remind: str | None = None
     then: str
+
+    @field_validator("after_hours")
+    @classmethod
+    def _positive(cls, value: float | str) -> float | str:
+        if isinstance(value, int | float) and value <= 0:
+            raise ValueError("after_hours must be above 0")
+        return value
+
+    def hours(self, rt: Runtime) -> float:
+        if not isinstance(self.after_hours, str):
+            return float(self.after_hours)
+        value = rt.value(self.after_hours)
+        if not isinstance(value, int | float) or value <= 0:
+            raise ValueError(f"timeout {self.after_hours!r} gave {value!r}, not hours above 0")
+        return float(value)
+
+
+def wait_for(timeout: Timeout | None, rt: Runtime) -> Wait:
+    """Wait for the patient, until the step's timeout (if it has one)."""
+    return Wait(timeout.hours(rt) if timeout else None)
+
+
+def timeout_expressions(timeout: Timeout | None) -> list[str]:
+    return [timeout.after_hours] if timeout and isinstance(timeout.after_hours, str) else []
 
 
 class Step(BaseModel):
@@ -143,6 +174,15 @@ def register(cls: type[Step]) -> type[Step]:
     return cls
 
 
+# Said once when a question gives up after its last unclear answer, by every step that asks
+# (question, choose, measure): the patient always hears that we moved on, never a silent skip.
+GIVE_UP = "common.unclear_fallback"
+
+
+def give_up(rt: Runtime) -> None:
+    rt.send(GIVE_UP)
+
+
 def timeout_targets(timeout: Timeout | None) -> dict[str, str]:
     return {"timeout": timeout.then} if timeout else {}
 
@@ -154,7 +194,7 @@ def handle_timeout(timeout: Timeout | None, rt: Runtime) -> Outcome:
     if timeout.remind and not rt.reminded:
         rt.reminded = True
         rt.send(timeout.remind)
-        return Wait(timeout.after_hours)
+        return wait_for(timeout, rt)
     return Goto(timeout.then)
 
 

@@ -28,15 +28,18 @@ from pydantic import Field
 from flows import model as m
 from flows.answers import Option, parse_choice
 from flows.steps.base import (
+    GIVE_UP,
     Goto,
     Outcome,
     Runtime,
     Step,
     Timeout,
-    Wait,
+    give_up,
     handle_timeout,
     register,
+    timeout_expressions,
     timeout_targets,
+    wait_for,
 )
 
 
@@ -72,13 +75,13 @@ class ChooseStep(Step):
         return {"answered": self.next, "no choice": self.on_fail, **timeout_targets(self.timeout)}
 
     def text_keys(self) -> list[str]:
-        keys = [self.prompt, self.reask or "common.reask_choice"]
+        keys = [self.prompt, self.reask or "common.reask_choice", GIVE_UP]
         if self.timeout and self.timeout.remind:
             keys.append(self.timeout.remind)
         return keys
 
     def expressions(self) -> list[str]:
-        return [self.options]
+        return [self.options, *timeout_expressions(self.timeout)]
 
     def sets(self) -> list[str]:
         return [self.save] + ([self.save_label] if self.save_label else [])
@@ -102,7 +105,7 @@ class ChooseStep(Step):
         if len(options) < 2:
             return self._give_up(rt, None)  # nothing to choose between
         self._ask(rt, self.prompt, options)
-        return Wait(self.timeout.after_hours if self.timeout else None)
+        return wait_for(self.timeout, rt)
 
     def on_input(self, rt: Runtime, text: str, payload: str | None) -> Outcome:
         # Read again: the options may have gone (a coach set the zone meanwhile).
@@ -120,9 +123,10 @@ class ChooseStep(Step):
             return Goto(self.next)
         rt.retries += 1
         if rt.retries >= self.max_tries:
+            give_up(rt)
             return self._give_up(rt, text)
         self._ask(rt, self.reask or "common.reask_choice", options)
-        return Wait(self.timeout.after_hours if self.timeout else None)
+        return wait_for(self.timeout, rt)
 
     def on_timeout(self, rt: Runtime) -> Outcome:
         return handle_timeout(self.timeout, rt)

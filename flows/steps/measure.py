@@ -45,15 +45,19 @@ from flows.measures import (
 )
 from flows.measures.model import catalog, resolve_locale
 from flows.steps.base import (
+    GIVE_UP,
     Goto,
     Outcome,
     Runtime,
     Step,
     Timeout,
     Wait,
+    give_up,
     handle_timeout,
     register,
+    timeout_expressions,
     timeout_targets,
+    wait_for,
 )
 
 REASK = "common.measure_reask"
@@ -86,8 +90,11 @@ class MeasureStep(Step):
             edges["item 9 risk"] = self.on_risk
         return edges
 
+    def expressions(self) -> list[str]:
+        return timeout_expressions(self.timeout)
+
     def text_keys(self) -> list[str]:
-        keys = [REASK, RISK]
+        keys = [REASK, RISK, GIVE_UP]
         if self.intro:
             keys.append(self.intro)
         if self.timeout and self.timeout.remind:
@@ -122,7 +129,7 @@ class MeasureStep(Step):
             text = item_prompt(self.measure, number, rt.ctx.locale)
             key = f"{self.measure}.item{number}"
         rt.emit(m.Send(text, choices=choices, key=f"{rt.flow.id}.{key}"))
-        return Wait(self.timeout.after_hours if self.timeout else None)
+        return wait_for(self.timeout, rt)
 
     def enter(self, rt: Runtime) -> Outcome:
         p = self.prefix
@@ -157,8 +164,9 @@ class MeasureStep(Step):
             rt.retries += 1
             if rt.retries >= self.max_tries:
                 rt.emit(m.RecordAnswer(rt.state, f"{self.prefix}_item{number}", None, text))
-                if self._is_risk_item(number):
+                if self._is_risk_item(number):  # the concern response is its fallback
                     return self._unanswered(rt, f"after {rt.retries} unclear replies")
+                give_up(rt)
                 return Goto(self.on_fail or self.next)
             return self._ask(rt, reask=True)
         rt.retries = 0

@@ -5,20 +5,23 @@ mood:
   type: question
   prompt: ask_mood               # text key
   answer:
-    type: integer                # choice | integer | yes_no | text | time | country
+    type: integer                # choice | integer | numbers | yes_no | text | time | country
     min: 0
     max: 10
   save: mood                     # variable that receives the value
   reask: mood_reask              # optional; default is the shared re-ask text for the type
   max_tries: 3                   # answers not understood before `on_fail`
   on_fail: skip_mood             # optional; default: the same as next, with the variable unset
+                                 # (either way `common.unclear_fallback` is said first)
   timeout: {after_hours: 12, remind: mood_nudge, then: closed}
   next: reflect
 ```
 Choices: `answer: {type: choice, options: [{value: walk, label: opt_walk}]}` (options may carry
 `synonyms: {en: [stroll], es: [paseo]}`); their labels are listed under the prompt ("1 Walk") and
-offered as buttons where the channel has them. A `country` answer (an ISO code or an English or
-Spanish name) saves the ISO code, and its name in the patient's language as `<save>_name`.
+offered as buttons where the channel has them. A `numbers` answer (min, max) is a list picked from
+a numbered list: "1 3", "2 and 4", "all", or NONE for an empty list. A `country` answer (an ISO
+code or an English or Spanish name) saves the ISO code, and its name in the patient's language as
+`<save>_name`.
 """
 
 from __future__ import annotations
@@ -31,18 +34,21 @@ from flows import model as m
 from flows.answers import Option, parse_answer
 from flows.safety.country import country_name
 from flows.steps.base import (
+    GIVE_UP,
     Goto,
     Outcome,
     Runtime,
     Step,
     Timeout,
-    Wait,
+    give_up,
     handle_timeout,
     register,
+    timeout_expressions,
     timeout_targets,
+    wait_for,
 )
 
-ANSWER_TYPES = ("choice", "integer", "yes_no", "text", "time", "country")
+ANSWER_TYPES = ("choice", "integer", "numbers", "yes_no", "text", "time", "country")
 
 
 class OptionSpec(BaseModel):
@@ -54,7 +60,7 @@ class OptionSpec(BaseModel):
 
 class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    type: Literal["choice", "integer", "yes_no", "text", "time", "country"]
+    type: Literal["choice", "integer", "numbers", "yes_no", "text", "time", "country"]
     min: int | None = None
     max: int | None = None
     max_length: int = Field(default=500, gt=0, le=2000)
@@ -62,8 +68,10 @@ class Answer(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self) -> Answer:
-        if self.type == "integer" and (self.min is None or self.max is None or self.min > self.max):
-            raise ValueError("an integer answer needs min <= max")
+        if self.type in {"integer", "numbers"} and (
+            self.min is None or self.max is None or self.min > self.max
+        ):
+            raise ValueError(f"an {self.type} answer needs min <= max")
         if self.type == "choice" and len(self.options) < 2:
             raise ValueError("a choice answer needs at least two options")
         return self
@@ -89,8 +97,11 @@ class QuestionStep(Step):
             edges["not understood"] = self.on_fail
         return edges
 
+    def expressions(self) -> list[str]:
+        return timeout_expressions(self.timeout)
+
     def text_keys(self) -> list[str]:
-        keys = [self.prompt, self.reask or f"common.reask_{self.answer.type}"]
+        keys = [self.prompt, self.reask or f"common.reask_{self.answer.type}", GIVE_UP]
         keys += [o.label for o in self.answer.options]
         if self.timeout and self.timeout.remind:
             keys.append(self.timeout.remind)
@@ -114,7 +125,7 @@ class QuestionStep(Step):
 
     def enter(self, rt: Runtime) -> Outcome:
         self._ask(rt, self.prompt)
-        return Wait(self.timeout.after_hours if self.timeout else None)
+        return wait_for(self.timeout, rt)
 
     def on_input(self, rt: Runtime, text: str, payload: str | None) -> Outcome:
         labels = {o.label: rt.text(o.label) for o in self.answer.options}
@@ -133,9 +144,10 @@ class QuestionStep(Step):
             rt.emit(m.RecordAnswer(rt.state, self.save, None, text))
             if self.save:
                 rt.variables[self.save] = None
+            give_up(rt)
             return Goto(self.on_fail or self.next)
         self._ask(rt, self.reask or "common.reask_" + self.answer.type)
-        return Wait(self.timeout.after_hours if self.timeout else None)
+        return wait_for(self.timeout, rt)
 
     def on_timeout(self, rt: Runtime) -> Outcome:
         return handle_timeout(self.timeout, rt)

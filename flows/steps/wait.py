@@ -20,10 +20,11 @@ from flows.steps.base import (
     Runtime,
     Step,
     Timeout,
-    Wait,
     handle_timeout,
     register,
+    timeout_expressions,
     timeout_targets,
+    wait_for,
 )
 
 
@@ -39,6 +40,9 @@ class WaitStep(Step):
     def targets(self) -> dict[str, str]:
         return {"next": self.next, **timeout_targets(self.timeout)}
 
+    def expressions(self) -> list[str]:
+        return timeout_expressions(self.timeout)
+
     def text_keys(self) -> list[str]:
         return [self.timeout.remind] if self.timeout and self.timeout.remind else []
 
@@ -46,7 +50,7 @@ class WaitStep(Step):
         return [self.save] if self.save else []
 
     def enter(self, rt: Runtime) -> Outcome:
-        return Wait(self.timeout.after_hours if self.timeout else None)
+        return wait_for(self.timeout, rt)
 
     def on_input(self, rt: Runtime, text: str, payload: str | None) -> Outcome:
         if self.save:

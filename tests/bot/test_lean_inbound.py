@@ -33,7 +33,7 @@ def statements(tandem: Tandem) -> Iterator[list[str]]:
 async def test_a_flow_answer_takes_few_statements_and_no_savepoint(tandem: Tandem) -> None:
     await tandem.migrate()
     patient_id = await onboard(tandem)
-    await say(tandem, "checkin please")  # into a check-in question
+    await say(tandem, "Check in now")  # the menu label: into a check-in question
     before = len(await outbound(tandem, patient_id))
     with statements(tandem) as seen:
         await say(tandem, "6")

@@ -92,7 +92,8 @@ async def test_fifty_concurrent_messages_processed_one_at_a_time_in_order(tandem
         active -= 1
         return False
 
-    tandem.pipeline.interceptors.append(watch)
+    # Right after safety: it sees every message, whatever later interceptors (the menu) handle.
+    tandem.pipeline.add_interceptor(watch, 11)
     texts = [str(i % 11) for i in range(50)]
     receipts = await asyncio.gather(*(say(tandem, t, mid=f"c{i}") for i, t in enumerate(texts)))
     ids = sorted(r.message_id or 0 for r in receipts)

@@ -204,7 +204,7 @@ async def test_language_switch_by_text_confirms_in_the_new_language(
     await sms(client, phone, "IDIOMA")
     await settle(service)
     assert to_phone(fake_twilio, phone)[-1] == (
-        "Reply ENGLISH for English. Responde ESPAÑOL para español."
+        "Reply ENGLISH for English. Responda ESPAÑOL para español."
     )
     await sms(client, phone, "english")
     await settle(service)
@@ -329,5 +329,5 @@ async def test_a_new_patient_who_starts_with_espanol_is_onboarded_in_spanish(
     await telegram(client, 507, "ESPAÑOL")
     sent = to_chat(fake_telegram, 507)
     assert sent[0].startswith("Listo: a partir de ahora")
-    assert any(text.startswith("Hola, te escribe Tandem") for text in sent[1:])
+    assert any(text.startswith("Hola, le escribe Tandem") for text in sent[1:])
     assert (await patient_by_locale_or_only(service)).locale == "es"

@@ -106,7 +106,7 @@ async def test_spanish_patient_is_asked_in_spanish_and_picks_canarias(
 ) -> None:
     patient_id = await sms(es_tandem, "+34612345678", "hola", "sí", "Lucía", "9")
     asked = (await outbound(es_tandem, patient_id))[-1]
-    assert asked.startswith("¿En qué zona horaria estás?")
+    assert asked.startswith("¿En qué zona horaria está?")
     assert "1 Península y Baleares\n2 Canarias" in asked
     await sms(es_tandem, "+34612345678", "Canarias")
     patient, item = await patient_and_checkin(es_tandem, patient_id)

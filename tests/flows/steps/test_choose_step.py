@@ -25,7 +25,13 @@ DEFINITION = {
         "done": {"type": "end"},
     },
 }  # fmt: skip
-TEXTS = {"en": {"ask": "Which?", "common.reask_choice": "Again?"}}
+TEXTS = {
+    "en": {
+        "ask": "Which?",
+        "common.reask_choice": "Again?",
+        "common.unclear_fallback": "Moving on.",
+    }
+}
 LIBRARY = FlowLibrary([CompiledFlow(FlowSource(DEFINITION, TEXTS))])
 ZONES = [
     {"value": "Europe/Madrid", "label": "Mainland", "words": ["madrid"]},
@@ -76,6 +82,7 @@ def test_not_understood_twice_takes_on_fail() -> None:
     again = step(LIBRARY, run, m.Text("3"), _ctx(zones=ZONES))
     assert _sends(again)[0].text.startswith("Again?\n1 Mainland")
     failed = step(LIBRARY, again.run, m.Text("mars"), _ctx(zones=ZONES))
+    assert [s.text for s in _sends(failed)] == ["Moving on."]  # never a silent skip
     assert [a.outcome for a in failed.actions if isinstance(a, m.FlowEnded)] == ["failed"]
 
 
