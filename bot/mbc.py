@@ -18,7 +18,7 @@ from bot.actions import Turn
 from bot.facts import load_facts, set_facts
 from flows import model as m
 from flows.measures.outcomes import OUTCOME_MEASURES, Outcome, compute, history_from
-from storage.models import Event
+from storage.models import Event, PatientFact
 
 if TYPE_CHECKING:
     from bot.pipeline import Pipeline
@@ -105,6 +105,31 @@ async def _non_response(turn: Turn, outcome: Outcome, history: dict[str, Any]) -
     )
     await turn.pipeline.handlers.handle(turn, m.Escalate(REASON, "normal", detail))
     await turn.log("non_response", {"measure": outcome.measure, "baseline_at": episode})
+
+
+async def outcomes_for(session: AsyncSession, patient_id: str) -> dict[str, dict[str, Any]]:
+    """The API's `outcomes`: each measure's current episode, from the history fact (or the
+    event log for a patient measured before it existed)."""
+    row = await session.get(PatientFact, (patient_id, HISTORY))
+    history = row.value if row is not None and isinstance(row.value, dict) else None
+    if history is None:
+        history = await backfill(session, patient_id)
+    out: dict[str, dict[str, Any]] = {}
+    for measure in OUTCOME_MEASURES:
+        outcome = compute(measure, history_from(history, measure))
+        if outcome is not None:
+            out[measure] = {
+                "baseline": outcome.baseline.total,
+                "baseline_at": outcome.baseline.at,
+                "latest": outcome.latest.total,
+                "latest_at": outcome.latest.at,
+                "count": outcome.count,
+                "change_pct": outcome.change_pct,
+                "response": outcome.response,
+                "remission": outcome.remission,
+                "non_response": outcome.non_response,
+            }
+    return out
 
 
 def _date(at: datetime) -> str:
