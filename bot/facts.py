@@ -2,7 +2,8 @@
 
 Flows write them with `update_patient` fields named `program...`, `ba_...` or `anx_...`; the
 pipeline reads them back before every engine step (one indexed query) through a fact provider.
-`last_scores` ({"phq9": 12, ...}) is kept from the `measure_total` events as they are logged.
+`last_scores` ({"phq9": 12, ...}) is kept from the `measure_total` events as they are logged, and
+`measure_history` (every completed measure's total and time, `bot.mbc`) next to it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from storage.models import PatientFact
 if TYPE_CHECKING:
     from bot.actions import Turn
 
-FACT_NAME = re.compile(r"^(program|ba_[a-z0-9_]+|anx_[a-z0-9_]+|last_scores)$")
+FACT_NAME = re.compile(r"^(program|ba_[a-z0-9_]+|anx_[a-z0-9_]+|last_scores|measure_history)$")
 
 
 def is_fact(name: str) -> bool:

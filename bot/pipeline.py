@@ -23,6 +23,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from bot.actions import ActionHandlers, Turn
 from bot.channels.base import InboundMessage
 from bot.clock import Clock
+from bot.combine import combine
 from bot.facts import program_facts
 from bot.runs import to_state, write_state
 from bot.settings import Settings
@@ -351,7 +352,8 @@ class Pipeline:
             a for a in result.actions if isinstance(a, m.Escalate) and a.reason == "risk"
         )
         await self._persist_run(session, patient, row, result, turn)
-        for action in result.actions:
+        # At most three messages per turn: a longer burst of texts is combined (bot/combine.py).
+        for action in combine(result.actions):
             await self.handlers.handle(turn, action)
         return result
 

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     quiet_hours_start: str = "21:00"
     quiet_hours_end: str = "08:00"
     schedule_grace_hours: float = Field(default=2.0, ge=0)
+    # Measurement-based care: PHQ-9 and GAD-7 every this many days (0 = off).
+    measure_every_days: int = Field(default=14, ge=0, le=365)
     scheduler_interval_seconds: float = Field(default=5.0, gt=0)
     schedule_batch_size: int = Field(default=50, ge=1, le=1000)
     # Check-ins in a row with no reply before a re-engagement text, then a coach escalation.

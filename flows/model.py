@@ -94,6 +94,7 @@ class RecordMeasure:
     value: int
     raw: str | None = None  # the reply, kept when the value was interpreted from it
     interpreted: bool = False  # an unclear PHQ-9 item 9 reply read as positive
+    carried_from: str | None = None  # a screener answered just before (PHQ-2 item -> PHQ-9)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class MeasureScored:
     total: int
     band: str
     positive: bool | None = None  # screeners only
+    answers: Mapping[int, int] = field(default_factory=dict)  # item number -> 0-3, scored ones
 
 
 @dataclass(frozen=True)

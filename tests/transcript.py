@@ -84,6 +84,8 @@ def _describe(action: m.Action) -> str | None:
         return f"escalate {action.reason} ({action.priority})"
     if isinstance(action, m.RecordMeasure):
         shown = f"measure {action.measure} item {action.item} = {action.value}"
+        if action.carried_from:
+            shown += f" (carried over from {action.carried_from})"
         return shown + (f" (interpreted from {action.raw!r})" if action.interpreted else "")
     if isinstance(action, m.MeasureScored):
         return f"measure {action.measure} total {action.total} ({action.band})"

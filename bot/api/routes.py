@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import datarights, jsonbody
+from bot import datarights, jsonbody, mbc
 from bot.api import schemas as s
 from bot.api.openapi import document
 from bot.coaching import accounts, escalations, notes
@@ -122,6 +122,7 @@ async def _patient_out(session: AsyncSession, patient: Patient) -> s.PatientOut:
         coach_id=patient.coach_id,
         bot_paused=patient.bot_paused,
         created_at=patient.created_at,
+        outcomes=await mbc.outcomes_for(session, patient.id),  # measurement-based care
     )
 
 

@@ -147,6 +147,20 @@ class PatientCreated(BaseModel):
     id: str
 
 
+class OutcomeOut(BaseModel):
+    """Measurement-based care for one measure's current episode (docs/CONTENT.md)."""
+
+    baseline: int
+    baseline_at: datetime
+    latest: int
+    latest_at: datetime
+    count: int
+    change_pct: float | None  # drop from baseline in percent (negative: higher); None from 0
+    response: bool  # 50% or more below a baseline of at least 5
+    remission: bool  # latest below 5
+    non_response: bool | None  # at the first measure 6+ weeks in; None: not decided yet
+
+
 class PatientOut(BaseModel):
     id: str
     channel: str | None
@@ -162,6 +176,7 @@ class PatientOut(BaseModel):
     coach_id: str | None
     bot_paused: bool
     created_at: datetime
+    outcomes: dict[str, OutcomeOut] = Field(default_factory=dict)  # "phq9", "gad7"
 
 
 class MessageOut(BaseModel):

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.coaching import accounts, escalations, takeover
 from bot.console.svg import Point
+from flows.measures.outcomes import NON_RESPONSE_AFTER, OUTCOME_MEASURES, Administration, compute
+from flows.measures.outcomes import Outcome as MeasureOutcome
 from storage import repo
 from storage.models import (
     ChannelIdentity,
@@ -321,6 +323,8 @@ class Record:
         default_factory=list
     )  # each measure's latest result, screeners too
     tag: str = ""
+    # Measurement-based care (`_outcomes.html`): response, remission, week-6 non-response.
+    outcomes: dict[str, OutcomeRow] = field(default_factory=dict)
 
 
 @dataclass
@@ -396,6 +400,7 @@ async def record(session: AsyncSession, patient: Patient) -> Record:
             ),
         ),
         tag=identity_tag(identities[0].channel, identities[0].address) if identities else "",
+        outcomes=measure_outcomes(trends),
         safeguarding=bool(
             await session.scalar(
                 select(func.count())
@@ -446,3 +451,24 @@ async def _measures(
         if measure == "phq9":
             pending_flag = False
     return trends, item9, latest
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    label: str
+    outcome: MeasureOutcome
+    week6_due: datetime  # when the measure deciding non-response is due (baseline + 6 weeks)
+
+
+def measure_outcomes(trends: dict[str, list[Point]]) -> dict[str, OutcomeRow]:
+    """Outcomes of the current episode per measure (flows.measures.outcomes), from the same
+    `measure_total` events as the trends; measures never completed are left out."""
+    labels = dict(TRENDED)
+    out: dict[str, OutcomeRow] = {}
+    for measure in OUTCOME_MEASURES:
+        points = trends.get(measure) or []
+        outcome = compute(measure, [Administration(p.total, p.at) for p in points])
+        if outcome is not None:
+            due = outcome.baseline.at + NON_RESPONSE_AFTER
+            out[measure] = OutcomeRow(labels.get(measure, measure), outcome, due)
+    return out

@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.scheduling import store
+from bot.scheduling import measures, store
 from bot.scheduling.store import next_daily, parse_hhmm
 from bot.scheduling.timecalc import validate_timezone
 from bot.settings import Settings
@@ -60,6 +60,7 @@ async def set_checkin_time(
     data = dict(existing.payload) if existing is not None else {"flow": CHECKIN}
     patient.checkin_time = local
     item = await store.set_daily(session, patient, CHECKIN, local, data, now, settings)
+    await measures.ensure(session, patient, now, settings)  # the measure cadence goes with it
     await repo.log(session, now, "checkin_time_set", patient.id, {"local_time": local, "by": by})
     return item
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot import mbc
 from bot.actions import Turn
-from bot.scheduling import control, store, texts, zones
+from bot.scheduling import control, measures, store, texts, zones
 from flows import model as m
 from flows.commands import Pause, Resume, SetCheckinTime, parse_command
 from storage.models import Message
@@ -29,6 +30,8 @@ async def handle_schedule(turn: Turn, action: m.Schedule) -> None:
         item = await store.set_daily(
             turn.session, turn.patient, action.kind, action.local_time, data, turn.now, settings
         )
+        if action.kind == control.CHECKIN:  # the measure cadence starts with the check-ins
+            await measures.ensure(turn.session, turn.patient, turn.now, settings)
     elif action.at is not None:
         item = await store.add_once(
             turn.session, turn.patient, action.kind, action.at, data, turn.now, settings
@@ -124,6 +127,7 @@ def install(pipeline: Pipeline) -> None:
         await zone_update(turn, action)
         await update_patient(turn, action)
 
+    mbc.install(pipeline)  # measure history, outcomes, non-response (with the cadence)
     pipeline.handlers.register(m.Schedule, handle_schedule)
     pipeline.handlers.register(m.UpdatePatient, update_with_zone)
     pipeline.fact_providers.append(zones.timezone_facts)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
 from bot.actions import Turn
-from bot.scheduling import disengagement
+from bot.scheduling import disengagement, measures
 from bot.scheduling.store import allowed_at, next_daily, zone_of
 from flows import model as m
 from flows.texts import render
@@ -58,6 +58,7 @@ class Prefetched:
     waiting: dict[str, tuple[str, datetime]]  # latest waiting run: (flow id, updated at)
     identities: dict[str, ChannelIdentity]  # where replies go (the latest identity)
     replied: set[int]  # schedule rows whose patient wrote since the row's previous fire
+    cadenced: set[str]  # patients who have a measure cadence row
 
     @classmethod
     async def load(
@@ -65,7 +66,7 @@ class Prefetched:
     ) -> Prefetched:
         ids = [patient.id for _, patient in rows]
         if not ids:
-            return cls({}, {}, set())
+            return cls({}, {}, set(), set())
         waiting: dict[str, tuple[str, datetime]] = {}
         runs = await session.execute(
             select(FlowRun.patient_id, FlowRun.flow_id, FlowRun.updated_at)
@@ -98,7 +99,15 @@ class Prefetched:
             replied = set(inbound.scalars())
         # A row never fired before counts as answered (there was nothing to answer).
         replied.update(item.id for item, _ in rows if item.last_fired_at is None)
-        return cls(waiting, identities, replied)
+        cadenced: set[str] = set()
+        if any(item.kind == "checkin" for item, _ in rows):
+            found_rows = await session.execute(
+                select(ScheduleItem.patient_id).where(
+                    ScheduleItem.patient_id.in_(ids), ScheduleItem.key == measures.KIND
+                )
+            )
+            cadenced = set(found_rows.scalars())
+        return cls(waiting, identities, replied, cadenced)
 
 
 class Scheduler:
@@ -221,8 +230,15 @@ class Scheduler:
         await repo.log(session, now, "schedule_fired", patient.id, info)
         metrics.SCHEDULE_LAG.observe(max(0.0, (now - due).total_seconds()))
         replied = item.id in batch.replied
+        if item.kind == "checkin" and patient.id not in batch.cadenced:
+            # Patients onboarded before the measure cadence existed get it at their check-in.
+            await measures.ensure(session, patient, now, self.settings)
+            batch.cadenced.add(patient.id)
         if item.kind == "checkin" and not await disengagement.before_checkin(turn, item, replied):
             pass  # a re-engagement message went out in place of this check-in
+        elif item.kind == measures.KIND:
+            await measures.fire(turn, item)
+            batch.waiting[patient.id] = (str(item.payload.get("flow")), now)
         else:
             await self._deliver(turn, item)
             if flow := item.payload.get("flow"):  # a second row of this batch sees it running
@@ -263,7 +279,9 @@ class Scheduler:
 
     def _rearm(self, item: ScheduleItem, patient: Patient, now: datetime, *, final: str) -> None:
         item.updated_at, item.attempts, item.last_error = now, 0, None
-        if item.recurrence == "daily" and item.local_time:
+        if item.kind == measures.KIND and item.recurrence == measures.RECURRENCE:
+            measures.rearm(item, patient, now, self.settings)
+        elif item.recurrence == "daily" and item.local_time:
             after = max(now, patient.paused_until or now)
             item.next_fire_at = next_daily(after, item.local_time, zone_of(patient), self.settings)
         else:
@@ -283,7 +301,9 @@ class Scheduler:
         item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         item.updated_at = now
         if item.attempts >= MAX_ATTEMPTS:
-            if item.recurrence == "daily" and item.local_time:
+            if item.kind == measures.KIND and item.recurrence == measures.RECURRENCE:
+                measures.rearm(item, patient, now, self.settings)
+            elif item.recurrence == "daily" and item.local_time:
                 item.next_fire_at = next_daily(
                     now, item.local_time, zone_of(patient), self.settings
                 )

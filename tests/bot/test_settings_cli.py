@@ -42,6 +42,8 @@ def run(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[
         ("TANDEM_BACKGROUND", "sometimes"),
         ("TANDEM_DB_POOL_SIZE", "0"),
         ("TANDEM_DB_POOL_TIMEOUT", "-1"),
+        ("TANDEM_MEASURE_EVERY_DAYS", "-1"),
+        ("TANDEM_MEASURE_EVERY_DAYS", "fortnightly"),
     ],
 )
 def test_invalid_setting_names_the_variable(variable: str, value: str) -> None:
