@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
-from storage.models import PatientFact
+from storage.models import Patient, PatientFact
 
 if TYPE_CHECKING:
     from bot.actions import Turn
@@ -28,6 +28,14 @@ FACT_NAME = re.compile(r"^(program|ba_[a-z0-9_]+|anx_[a-z0-9_]+|last_scores|meas
 
 def is_fact(name: str) -> bool:
     return bool(FACT_NAME.match(name))
+
+
+async def chosen_program(session: AsyncSession, patient: Patient) -> str | None:
+    """The program the patient chose in the program flow (a fact), else the one set at
+    enrolment (the API), else None."""
+    fact = await session.get(PatientFact, (patient.id, "program"))
+    chosen = fact.value if fact is not None else None
+    return chosen if isinstance(chosen, str) and chosen else patient.program
 
 
 async def load_facts(session: AsyncSession, patient_id: str) -> dict[str, Any]:

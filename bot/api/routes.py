@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import datarights, jsonbody, mbc
+from bot import datarights, facts, jsonbody, mbc
 from bot.api import schemas as s
 from bot.api.openapi import document
 from bot.coaching import accounts, escalations, notes
@@ -116,7 +116,7 @@ async def _patient_out(session: AsyncSession, patient: Patient) -> s.PatientOut:
         country=patient.country,
         timezone=patient.timezone,
         checkin_time=patient.checkin_time,
-        program=patient.program,
+        program=await facts.chosen_program(session, patient),
         display_name=patient.display_name,
         consent_given=patient.consent_given,
         coach_id=patient.coach_id,

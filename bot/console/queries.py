@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.coaching import accounts, escalations, takeover
 from bot.console.svg import Point
+from bot.facts import chosen_program
 from flows.measures.outcomes import NON_RESPONSE_AFTER, OUTCOME_MEASURES, Administration, compute
 from flows.measures.outcomes import Outcome as MeasureOutcome
 from storage import repo
@@ -350,7 +351,7 @@ async def record(session: AsyncSession, patient: Patient) -> Record:
     )
     names = await coach_names(session)
     trends, item9, latest = await _measures(session, patient.id)
-    program = await session.get(PatientFact, (patient.id, "program"))
+    program = await chosen_program(session, patient)
     notes = (
         await session.execute(
             select(CoachNote)
@@ -390,7 +391,7 @@ async def record(session: AsyncSession, patient: Patient) -> Record:
         takeover=current,
         takeover_coach=names.get(current.coach_id) if current else None,
         templates=list(templates),
-        program=(program.value if program is not None else None) or patient.program,
+        program=program,
         latest=sorted(
             latest.values(),
             key=lambda x: (

@@ -33,3 +33,15 @@ async def test_patient_json_has_outcomes(client: Client, tandem: Tandem, staff: 
         await set_facts(session, patient_id, {"measure_history": history}, now)
     outcomes = (await (await client.get(url, headers=auth(staff.kim))).json())["outcomes"]
     assert set(outcomes) == {"gad7"} and outcomes["gad7"]["non_response"] is None
+
+
+async def test_patient_json_shows_the_program_chosen_in_the_conversation(
+    client: Client, tandem: Tandem, staff: Staff
+) -> None:
+    patient_id = await enrol(client, staff.kim)
+    url = f"/api/v1/patients/{patient_id}"
+    assert (await (await client.get(url, headers=auth(staff.kim))).json())["program"] is None
+    # The program flow keeps the choice as a fact, not on the patient row.
+    async with tandem.db.session() as session, session.begin():
+        await set_facts(session, patient_id, {"program": "anxiety"}, tandem.clock.now())
+    assert (await (await client.get(url, headers=auth(staff.kim))).json())["program"] == "anxiety"
