@@ -1,6 +1,6 @@
 """The study dashboard in a real browser (Debian's Chromium through Playwright) against a real
 `tandem serve`: a supervisor finds it in the navigation, sees every chart and downloads a chart's
-CSV; a coach has no link and gets the 403 page. Screenshot: tests/artifacts/study-dashboard.png."""
+CSV; a coach has no link and gets the 403 page (screenshot: study-dashboard.png in tmp_path)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from bot.coaching import accounts
 from storage.db import Database
 from tests.bot.research.seed import seed
 from tests.bot.research.test_dashboard import SLUGS
-from tests.browser.test_console import ARGS, ARTIFACTS, CHROMIUM, _need_chromium
+from tests.browser.conftest import ARGS, CHROMIUM, WAIT_MS, _need_chromium
 from tests.e2e.server import Server
 
 PASSWORD = "a long console password"
@@ -53,10 +53,13 @@ async def _log_in(page: object, base: str, email: str) -> None:
     await expect(page.get_by_role("heading", name="Queue")).to_be_visible()
 
 
-async def test_a_supervisor_reads_the_dashboard_and_a_coach_cannot(server: Server) -> None:
+async def test_a_supervisor_reads_the_dashboard_and_a_coach_cannot(
+    server: Server, tmp_path: Path
+) -> None:
     from playwright.async_api import async_playwright, expect
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # Conditions, not sleeps: each wait ends when it holds, with room for a loaded machine.
+    expect.set_options(timeout=WAIT_MS)
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -81,7 +84,7 @@ async def test_a_supervisor_reads_the_dashboard_and_a_coach_cannot(server: Serve
             await expect(page.get_by_text("No data yet")).to_have_count(0)
             box = await charts.first.bounding_box()
             assert box is not None and box["width"] > 300
-            await page.screenshot(path=str(ARTIFACTS / "study-dashboard.png"), full_page=True)
+            await page.screenshot(path=str(tmp_path / "study-dashboard.png"), full_page=True)
             async with page.expect_download() as info:
                 await page.locator('a[href="/console/study/retention.csv"]').click()
             download = await info.value
