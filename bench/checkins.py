@@ -128,12 +128,14 @@ async def burst(url: str, dsn: str, due: int, workers: int, args: argparse.Names
                        "/readyz") as web:  # fmt: skip
         procs = [Worker({**env, "TANDEM_LOG_LEVEL": "info"}) for _ in range(workers)]
         ctx = mp.get_context("spawn")
-        stop, out = ctx.Event(), ctx.Queue()
-        loader = ctx.Process(target=_webhook_load, args=(web.url, args.rate, stop, out))
+        stop, out, loading = ctx.Event(), ctx.Queue(), ctx.Event()
+        loader = ctx.Process(target=_webhook_load, args=(web.url, args.rate, stop, out, loading))
         try:
             for proc in procs:
                 await proc.ready()
             loader.start()
+            if not await asyncio.to_thread(loading.wait, 120):
+                raise RuntimeError("the webhook load never got an answer")
             await asyncio.sleep(5)  # the load's sessions enrol; latency before the burst
             peaks = {"web": 0.0, **{f"worker{i}": 0.0 for i in range(workers)}}
             ids = [str(uuid.UUID(int=i + 1)) for i in range(due)]

@@ -153,8 +153,10 @@ async def seed(dsn: str, n: int) -> float:
     return time.perf_counter() - started
 
 
-def _webhook_load(url: str, rate: float, stop: Any, out: Any) -> None:
-    """Child process: post try-it messages at `rate`/s; report (sent_at, latency_s, status)."""
+def _webhook_load(url: str, rate: float, stop: Any, out: Any, ready: Any = None) -> None:
+    """Child process: post try-it messages at `rate`/s; report (sent_at, latency_s, status).
+    `ready` (an Event) is set once the first answer is back, so a burst is never timed before
+    the load is actually running."""
 
     async def main() -> None:
         samples: list[tuple[float, float, int]] = []
@@ -168,6 +170,8 @@ def _webhook_load(url: str, rate: float, stop: Any, out: Any) -> None:
                     async with http.post(url + "/try/api/messages", json=body) as resp:
                         await resp.read()
                         samples.append((t0, time.time() - t0, resp.status))
+                        if ready is not None:
+                            ready.set()
                 except (aiohttp.ClientError, TimeoutError):
                     samples.append((t0, time.time() - t0, 599))
 
