@@ -162,6 +162,7 @@ class PatientOut(BaseModel):
     coach_id: str | None
     bot_paused: bool
     created_at: datetime
+    arm: str | None = None  # the study arm (TANDEM_STUDY_FILE); None: not in the study
 
 
 class MessageOut(BaseModel):
