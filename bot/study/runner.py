@@ -23,7 +23,7 @@ from bot.study.config import Study
 from bot.study.policy import Policy, PolicyContext, draw, load_policy, probabilities, stream_seed
 from flows import model as m
 from storage import repo
-from storage.models import Message, Patient, StudyDecision, StudyEnrolment
+from storage.models import Message, Patient, StudyDecision
 
 if TYPE_CHECKING:
     from bot.pipeline import Pipeline
@@ -78,8 +78,13 @@ class StudyRunner:
         if self.db.is_postgres:
             query = query.with_for_update(skip_locked=True)
         decided = 0
+        hours = max(
+            (p.availability.min_hours_since_prompt for p in self.study.decision_points), default=0
+        )
         async with self.db.session() as session, session.begin():
             rows = [(row[0], row[1]) for row in (await session.execute(query)).all()]
+            ids = list({patient.id for _, patient in rows})
+            batch = await availability.Batch.load(session, ids, now, hours) if rows else None
             for decision, patient in rows:
                 zone = zone_of(patient)
                 if zone != decision.timezone:
@@ -87,12 +92,12 @@ class StudyRunner:
                     if decision.scheduled_utc > now:
                         continue  # later in the patient's new zone
                 if not isolated:
-                    await self.decide(session, decision, patient, now)
+                    await self.decide(session, decision, patient, now, batch)
                     decided += 1
                     continue
                 try:
                     async with session.begin_nested():
-                        await self.decide(session, decision, patient, now)
+                        await self.decide(session, decision, patient, now, batch)
                     decided += 1
                 except Exception:  # one broken row must not stop the others
                     log.exception("study_decision_failed", decision=decision.id)
@@ -101,14 +106,18 @@ class StudyRunner:
         return len(rows)
 
     async def decide(
-        self, session: AsyncSession, row: StudyDecision, patient: Patient, now: datetime
+        self,
+        session: AsyncSession,
+        row: StudyDecision,
+        patient: Patient,
+        now: datetime,
+        batch: availability.Batch | None,
     ) -> None:
         """Record availability, probabilities and the draw; run the drawn action's flow."""
         point = self.study.point(row.decision_point)
-        enrolment = await session.get(StudyEnrolment, patient.id)
-        reasons = await availability.reasons(
-            session, point, row, patient, enrolment, now, self.pipeline.settings
-        )
+        assert batch is not None
+        enrolment = batch.enrolments.get(patient.id)
+        reasons = availability.reasons(point, row, patient, batch, now, self.pipeline.settings)
         row.status, row.decided_utc, row.updated_at = "decided", now, now
         row.decided_local = points.local_text(now, row.timezone)
         row.available, row.unavailable_reasons = not reasons, [r.value for r in reasons]
@@ -157,6 +166,8 @@ class StudyRunner:
         turn = Turn(self.pipeline, session, patient, now, None, identity)
         await repo.log(session, now, "study_prompt_sent", patient.id, {**info, "flow": action.flow})
         await self.pipeline.advance(turn, m.Start(action.flow))
+        batch.last_prompt[patient.id] = now  # a second point due now sees this prompt
+        batch.busy.add(patient.id)
 
     async def _history(
         self, session: AsyncSession, row: StudyDecision
