@@ -89,8 +89,8 @@ class StudyRunner:
                 zone = zone_of(patient)
                 if zone != decision.timezone:
                     await points.retime(session, self.study, patient.id, zone, now)
-                    if decision.scheduled_utc > now:
-                        continue  # later in the patient's new zone
+                if decision.scheduled_utc > now:
+                    continue  # re-timed to later in the patient's new zone
                 if not isolated:
                     await self.decide(session, decision, patient, now, batch)
                     decided += 1
