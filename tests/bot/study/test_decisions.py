@@ -244,3 +244,20 @@ async def test_prompt_counts_for_min_hours_since_prompt(
             assert bodies
     finally:
         await tandem.close()
+
+
+async def test_a_zone_change_defers_every_row_of_the_batch(
+    settings: Settings, clock: FakeClock, library: FlowLibrary, tmp_path: Path
+) -> None:
+    path = write_study(tmp_path, decision_points=[point(local_times=["17:00", "19:00"])])
+    tandem = Tandem(settings.model_copy(update={"study_file": path}), clock=clock, library=library)
+    try:
+        patient_id = await enrolled(tandem, "t")
+        await _set(tandem, patient_id, timezone="America/Los_Angeles")
+        clock.set(DAY1)  # both UTC rows are due; in Los Angeles it is 11:00
+        assert await tick(tandem) == 2
+        rows = await decisions(tandem, patient_id)
+        assert {r.status for r in rows} == {"pending"}
+        assert [r.scheduled_local[11:16] for r in rows[:2]] == ["17:00", "19:00"]
+    finally:
+        await tandem.close()
