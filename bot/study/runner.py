@@ -43,6 +43,7 @@ class StudyRunner:
 
     async def tick(self) -> int:
         """Decide every due decision, then write closed outcome windows; returns rows decided."""
+        await self.retime_moved()
         total = 0
         for _ in range(MAX_BATCHES_PER_TICK):
             handled = await self.run_batch()
@@ -51,6 +52,31 @@ class StudyRunner:
                 break
         await self.outcomes()
         return total
+
+    async def retime_moved(self, limit: int = 100) -> None:
+        """Patients whose zone changed since their rows were planned (onboarding confirms it
+        minutes after a first message) get their pending decisions re-timed, before any is due
+        at the old zone's time. The patient's row lock (skipped when busy) keeps this apart from
+        the claimers."""
+        now = self.pipeline.clock.now()
+        moved = (
+            select(StudyDecision.patient_id)
+            .join(Patient, Patient.id == StudyDecision.patient_id)
+            .where(
+                StudyDecision.status == "pending",
+                StudyDecision.study_id == self.study.id,
+                StudyDecision.timezone != Patient.timezone,
+            )
+        )
+        query = select(Patient).where(Patient.id.in_(moved)).limit(limit)
+        if self.db.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        async with self.db.session() as session, session.begin():
+            for patient in (await session.execute(query)).scalars():
+                zone = zone_of(patient)  # an invalid stored zone counts as UTC
+                if zone != patient.timezone:
+                    continue
+                await points.retime(session, self.study, patient.id, zone, now)
 
     async def run_batch(self) -> int:
         """Claim and decide up to a batch of due rows in one transaction; if one fails, the
