@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.research.cli import add_commands as add_research_commands
 
     add_research_commands(sub)
+    from bot.study.cli import add_commands as add_study_commands
+
+    add_study_commands(sub)
     return parser
 
 
@@ -138,6 +141,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from bot.flowcmd import run_flows_command
 
         raise SystemExit(run_flows_command(args.flows_command, getattr(args, "flow", None)))
+    if args.command == "study":
+        from bot.study.cli import run as run_study
+
+        raise SystemExit(run_study(args))
     if args.command == "safety":
         from bot.safetycmd import run as run_safety
 

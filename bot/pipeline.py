@@ -12,6 +12,7 @@ import random
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
@@ -42,6 +43,7 @@ log = structlog.get_logger("tandem.pipeline")
 Interceptor = Callable[[Turn, Message], Awaitable[bool]]
 # Extra read-only patient facts for flows (`patient.<name>`), computed before each engine step.
 FactProvider = Callable[[Turn], Awaitable[dict[str, Any]]]
+EnrolmentHook = Callable[[AsyncSession, Patient, datetime], Awaitable[None]]
 ORDER_SAFETY, ORDER_OPT_OUT, ORDER_TAKEOVER, ORDER_COMMANDS, ORDER_MENU = 10, 20, 30, 40, 50
 
 
@@ -82,6 +84,14 @@ class Pipeline:
         self._saved_versions: set[tuple[str, str]] = set()
         # Areas that keep their own tables (worry log, exposure ladder) add patient facts here.
         self.fact_providers: list[FactProvider] = [program_facts]
+        # Called in the creating transaction when a patient is enrolled (first contact or API):
+        # the study allocates an arm there (bot/study).
+        self.enrolment_hooks: list[EnrolmentHook] = []
+
+    async def enrolled(self, session: AsyncSession, patient: Patient, now: datetime) -> None:
+        """Run the enrolment hooks for a patient created in this transaction."""
+        for hook in self.enrolment_hooks:
+            await hook(session, patient, now)
 
     def add_interceptor(self, interceptor: Interceptor, order: int) -> None:
         """Run `interceptor` on every inbound message, before those with a higher `order`."""
@@ -142,6 +152,8 @@ class Pipeline:
             # processor never skips a message that is still being stored.
             lock=True,
         )
+        if created:
+            await self.enrolled(session, patient, self.clock.now())
         args = (msg.channel, msg.provider_message_id, msg.text, msg.payload, self.clock.now())
         rows = None
         if lean:

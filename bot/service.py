@@ -22,6 +22,8 @@ from bot.pipeline import ORDER_MENU, ORDER_OPT_OUT, Pipeline
 from bot.scheduling import handlers as scheduling
 from bot.scheduling.runner import Scheduler
 from bot.settings import Settings
+from bot.study.config import load_study
+from bot.study.hooks import install as install_study
 from flows.library import FlowLibrary
 from storage import migrate
 from storage.db import Database
@@ -66,6 +68,9 @@ class Tandem:
         scheduling.install(self.pipeline)
         self.pipeline.add_interceptor(worrylog.worry_log, worrylog.ORDER_WORRY_LOG)
         self.scheduler = Scheduler(self.pipeline)
+        # TANDEM_STUDY_FILE: allocation at enrolment and micro-randomized decisions (bot/study).
+        self.study = load_study(settings.study_file) if settings.study_file else None
+        self.study_runner = install_study(self.pipeline, self.study) if self.study else None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._scheduler: AsyncIOScheduler | None = None
@@ -103,6 +108,8 @@ class Tandem:
         """Periodic work: due schedules and timeouts, messages stored but never processed."""
         try:
             await self.scheduler.tick()
+            if self.study_runner is not None:
+                await self.study_runner.tick()
             await self.pipeline.sweep_unprocessed()
         except Exception:
             log.exception("sweep_failed")

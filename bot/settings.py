@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     # Keys the pseudonymous participant ids of research exports (bot/research/ids.py).
     research_key: str = ""
+    # A research study (README "Running a study"): arms, randomization, micro-randomized prompts.
+    study_file: Path | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -142,6 +144,20 @@ class Settings(BaseSettings):
             from flows.safety import load_resource_table
 
             load_resource_table(value)  # raises ValueError naming the file and the problem
+        return value
+
+    @field_validator("study_file")
+    @classmethod
+    def _study_file(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from bot.study.config import StudyFileError, load_study
+
+            try:
+                load_study(value)
+            except StudyFileError as exc:
+                first, *rest = str(exc).splitlines()
+                more = f" (and {len(rest)} more: run `tandem study check`)" if rest else ""
+                raise ValueError(first + more) from None
         return value
 
     @field_validator("default_country")

@@ -23,6 +23,7 @@ from bot.coaching.service import NotFound
 from bot.coaching.takeover import TakeoverError
 from bot.scheduling import zones
 from bot.service import Tandem
+from bot.study.allocation import study_arm
 from storage import repo
 from storage.models import Coach, Escalation, Message, Patient, Takeover
 
@@ -123,6 +124,7 @@ async def _patient_out(session: AsyncSession, patient: Patient) -> s.PatientOut:
         bot_paused=patient.bot_paused,
         created_at=patient.created_at,
         outcomes=await mbc.outcomes_for(session, patient.id),  # measurement-based care
+        arm=await study_arm(session, patient.id),
     )
 
 
@@ -205,6 +207,7 @@ async def create_patient(request: web.Request) -> web.Response:
             patient.consent_by = body.consent.by
             await repo.log(session, now, "consent", patient.id, {"given": True, "outside": True})
         await repo.log(session, now, "patient_created_by_api", patient.id, {"coach_id": coach.id})
+        await tandem.pipeline.enrolled(session, patient, now)  # a study allocates the arm here
     await tandem.pipeline.start_flow(patient.id, "onboarding")
     return _json(s.PatientCreated(id=patient.id), 201)
 

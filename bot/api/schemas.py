@@ -177,6 +177,7 @@ class PatientOut(BaseModel):
     bot_paused: bool
     created_at: datetime
     outcomes: dict[str, OutcomeOut] = Field(default_factory=dict)  # "phq9", "gad7"
+    arm: str | None = None  # the study arm (TANDEM_STUDY_FILE); None: not in the study
 
 
 class MessageOut(BaseModel):
