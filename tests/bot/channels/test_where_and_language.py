@@ -231,7 +231,7 @@ async def test_ayuda_is_answered_by_tandem_even_when_twilio_answers_help(
     await sms(client, phone, "ayuda")
     await settle(service)
     (reply,) = to_phone(fake_twilio, phone)[before:]
-    assert reply.startswith("Tandem: para ayuda, contacta con tu equipo de salud.")
+    assert reply.startswith("Tandem: para ayuda, contacte con su equipo de salud.")
     assert "Emergencias: 911." in reply and "AYUDA" in reply and "STOP" in reply
     assert count_segments(reply)[1] == 1
 
