@@ -119,7 +119,7 @@ async def test_english_patient_writing_spanish_gets_their_countrys_lines_in_engl
     await settle(service)
     resources = to_phone(fake_twilio, phone)[before]
     assert "Call or text 988" in resources and "911" in resources
-    assert "Llama" not in resources and "024" not in resources
+    assert "Llame" not in resources and "024" not in resources
 
 
 async def test_telegram_patient_without_a_country_gets_the_default(
