@@ -41,7 +41,7 @@ _COUNTRY = re.compile(r"^(?:country|pais)(?:\s*[:=-]?\s*(?P<value>.+))?$")
 TEXTS = {
     "en": {
         "language_set": "Done: I'll write to you in English from now on. "
-        "Para español, responde ESPAÑOL.",
+        "Para español, responda ESPAÑOL.",
         "country_set": "Thanks. I'll use the help lines for {name}. To change it, reply "
         "COUNTRY and your country, e.g. COUNTRY MX.",
         "country_unknown": "Sorry, I couldn't match that to a country, so I'm still using the "

@@ -50,12 +50,12 @@ TEXTS = {
         "invite": "{program} is by invitation. Please reply with your invite code.",
     },
     "es": {
-        "opted_out": "Has cancelado tu suscripción a {program} y no recibirás más mensajes. "
-        "Responde START para volver.",
+        "opted_out": "Ha cancelado su suscripción a {program} y no recibirá más mensajes. "
+        "Responda START para volver.",
         "opted_in": "Bienvenido de nuevo a {program}. Seguimos donde lo dejamos.",
-        "help": "{program}: para ayuda, contacta con {support}. Emergencias: {emergency}. "
-        "Responde AYUDA para ayuda, STOP para darte de baja, ENGLISH para inglés.",
-        "invite": "{program} funciona por invitación. Responde con tu código de invitación.",
+        "help": "{program}: para ayuda, contacte con {support}. Emergencias: {emergency}. "
+        "Responda AYUDA para ayuda, STOP para darse de baja, ENGLISH para inglés.",
+        "invite": "{program} funciona por invitación. Responda con su código de invitación.",
     },
 }
 
@@ -63,7 +63,7 @@ TEXTS = {
 # The help reply names the patient's own emergency number; unknown, these words instead.
 _NO_EMERGENCY = {"en": "your local emergency number", "es": "servicio local"}
 # Spanish wording of the default TANDEM_SUPPORT_CONTACT (a deployment's own value is kept).
-_DEFAULT_SUPPORT = {"es": "tu equipo de salud"}
+_DEFAULT_SUPPORT = {"es": "su equipo de salud"}
 
 
 def help_text(settings: Settings, locale: str, emergency: str) -> str:

@@ -111,7 +111,7 @@ async def test_disclosure_reaches_the_phone_and_the_coach(
     try:
         received = await _text_in(tandem, channel, body, fake_twilio, fake_telegram)
         assert "988" in received[0], received  # a US number / the default country: 988
-        question = "Are you safe right now?" if language == "en" else "¿Estás a salvo ahora mismo?"
+        question = "Are you safe right now?" if language == "en" else "¿Está a salvo ahora mismo?"
         assert question in received[1]
         esc = await _escalation(tandem)
         assert (esc.reason, esc.priority) == ("risk", "urgent" if level == "risk" else "high")

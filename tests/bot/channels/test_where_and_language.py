@@ -119,7 +119,7 @@ async def test_english_patient_writing_spanish_gets_their_countrys_lines_in_engl
     await settle(service)
     resources = to_phone(fake_twilio, phone)[before]
     assert "Call or text 988" in resources and "911" in resources
-    assert "Llama" not in resources and "024" not in resources
+    assert "Llame" not in resources and "024" not in resources
 
 
 async def test_telegram_patient_without_a_country_gets_the_default(
@@ -231,7 +231,7 @@ async def test_ayuda_is_answered_by_tandem_even_when_twilio_answers_help(
     await sms(client, phone, "ayuda")
     await settle(service)
     (reply,) = to_phone(fake_twilio, phone)[before:]
-    assert reply.startswith("Tandem: para ayuda, contacta con tu equipo de salud.")
+    assert reply.startswith("Tandem: para ayuda, contacte con su equipo de salud.")
     assert "Emergencias: 911." in reply and "AYUDA" in reply and "STOP" in reply
     assert count_segments(reply)[1] == 1
 

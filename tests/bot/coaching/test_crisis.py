@@ -158,7 +158,7 @@ async def test_spanish_patient_gets_spanish_resources_for_where_they_are(tandem:
     await say(tandem, "me quiero matar")
     sent = await outbound(tandem, receipt.patient_id, after=before)
     # No phone number and no stated country: the deployment default (US), never Spain by language.
-    assert "988" in sent[0] and "Importas" in sent[0] and sent[1].startswith("¿Estás a salvo")
+    assert "988" in sent[0] and "Usted importa" in sent[0] and sent[1].startswith("¿Está a salvo")
     assert "024" not in sent[0]
 
 

@@ -61,13 +61,13 @@ def test_emergency_sentence_in_each_language() -> None:
         "If you are in immediate danger, call 911 now."
     )
     assert crisis_resources("es", "MX").emergency_text == (
-        "Si estás en peligro inmediato, llama al 911 ahora."
+        "Si está en peligro inmediato, llame al 911 ahora."
     )
 
 
 @pytest.mark.parametrize(
     ("locale", "question"),
-    [("en", "Are you safe right now? Reply YES or NO."), ("es", "¿Estás a salvo ahora mismo?")],
+    [("en", "Are you safe right now? Reply YES or NO."), ("es", "¿Está a salvo ahora mismo?")],
 )
 def test_safety_question_in_locale(locale: str, question: str) -> None:
     assert crisis_resources(locale, "US").safety_question.startswith(question)
