@@ -52,7 +52,7 @@ TEXTS = {
     "es": {
         "opted_out": "Ha cancelado su suscripción a {program} y no recibirá más mensajes. "
         "Responda START para volver.",
-        "opted_in": "Bienvenido de nuevo a {program}. Seguimos donde lo dejamos.",
+        "opted_in": "Le damos de nuevo la bienvenida a {program}. Seguimos donde lo dejamos.",
         "help": "{program}: para ayuda, contacte con {support}. Emergencias: {emergency}. "
         "Responda AYUDA para ayuda, STOP para darse de baja, ENGLISH para inglés.",
         "invite": "{program} funciona por invitación. Responda con su código de invitación.",
