@@ -311,8 +311,9 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
+        # pydantic prefixes a validator's own message with "Value error, ": noise to an operator.
+        message = str(first["msg"]).removeprefix("Value error, ")
         if not first["loc"]:  # a rule across settings: its message names the variables
-            message = str(first["msg"]).removeprefix("Value error, ")
             raise SettingsError(message) from exc
         field = str(first["loc"][0])
-        raise SettingsError(f"TANDEM_{field.upper()}: {first['msg']}") from exc
+        raise SettingsError(f"TANDEM_{field.upper()}: {message}") from exc
