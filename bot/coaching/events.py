@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 _PENDING = "tandem_after_commit"
 
@@ -55,20 +55,41 @@ BUS = EventBus()
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
-    """Run `callback` once the session's current transaction has committed (never on rollback)."""
-    session.sync_session.info.setdefault(_PENDING, []).append(callback)
+    """Run `callback` once the session's outermost transaction has committed (never on rollback).
+
+    Releasing a savepoint is not that commit: SQLAlchemy fires `after_commit` for savepoints
+    too, and a console told "look again" before the outer commit reads the old rows and waits
+    for the next poll. A callback registered inside a savepoint that rolls back is dropped;
+    those registered before it stay.
+    """
+    sync = session.sync_session
+    sync.info.setdefault(_PENDING, []).append((sync.get_nested_transaction(), callback))
 
 
 def publish_after_commit(session: AsyncSession, live: LiveEvent) -> None:
     after_commit(session, lambda: BUS.publish(live))
 
 
+def _within(registered: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while registered is not None:
+        if registered is ended:
+            return True
+        registered = registered.parent
+    return False
+
+
 @event.listens_for(Session, "after_commit")
 def _run_pending(session: Session) -> None:
-    for callback in session.info.pop(_PENDING, []):
+    if session.in_nested_transaction():
+        return  # a savepoint was released; the outer transaction may still roll back
+    for _, callback in session.info.pop(_PENDING, []):
         callback()
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous: SessionTransaction) -> None:
+    if not previous.nested:
+        session.info.pop(_PENDING, None)
+        return
+    pending = session.info.get(_PENDING, [])
+    pending[:] = [(t, cb) for t, cb in pending if not _within(t, previous)]

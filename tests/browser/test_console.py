@@ -87,7 +87,7 @@ async def test_coach_sees_a_risk_escalation_live_takes_over_replies_and_hands_ba
 
         # A risk message arrives: the row appears with no reload, with the patient's words, when
         # it was raised and a live countdown.
-        await post(http, api, {"session": sid("pat"), "text": RISK})
+        assert (await post(http, api, {"session": sid("pat"), "text": RISK}))[0] == 202
         row = page.locator("#queue-rows tr[data-escalation]")
         await expect(row).to_have_count(1)
         await expect(row.locator(".badge").first).to_have_text("urgent")
@@ -112,7 +112,9 @@ async def test_coach_sees_a_risk_escalation_live_takes_over_replies_and_hands_ba
         await _wait_for_sent(http, base, "pat", REPLY)
 
         # The patient answers: the transcript shows it without a reload.
-        await post(http, api, {"session": sid("pat"), "text": "thank you, that helps"})
+        assert (await post(http, api, {"session": sid("pat"), "text": "thank you, that helps"}))[
+            0
+        ] == 202
         await expect(page.locator("#transcript")).to_contain_text("thank you, that helps")
         await _shoot(page, tmp_path, "patient")
 
@@ -141,6 +143,6 @@ async def test_coach_sees_a_risk_escalation_live_takes_over_replies_and_hands_ba
 
         # The bot resumes: onboarding was waiting for consent, the next reply gets its answer.
         before = len([m for m in await _messages(http, base, "pat") if m["direction"] == "out"])
-        await post(http, api, {"session": sid("pat"), "text": "yes"})
+        assert (await post(http, api, {"session": sid("pat"), "text": "yes"}))[0] == 202
         texts = await replies(http, base, "pat", before + 1, timeout=WAIT_S)
         assert texts[-1] == NAME_QUESTION

@@ -33,13 +33,19 @@
     setTimeout(function () { window.location.href = "/console/login?expired=1"; }, idleMs);
   }
 
+  // Responses can arrive out of order (an event's refresh overtaking the one started when the
+  // feed opened): only the newest request for a target may write it, never an older one.
+  var latest = {};
   function refresh(url, targetId, onDone) {
+    var seq = (latest[targetId] || 0) + 1;
+    latest[targetId] = seq;
     fetch(url, BG).then(function (resp) {
       if (resp.status === 401) { window.location.href = "/console/login?expired=1"; return null; }
       return resp.ok ? resp.text() : null;
     }).then(function (html) {
       var target = document.getElementById(targetId);
-      if (html !== null && target) { target.innerHTML = html; tick(); if (onDone) { onDone(target); } }
+      if (html === null || !target || seq !== latest[targetId]) { return; }
+      target.innerHTML = html; tick(); if (onDone) { onDone(target); }
     }).catch(function () { /* the next event or poll tries again */ });
   }
 
