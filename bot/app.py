@@ -9,8 +9,7 @@ import structlog
 from aiohttp import web
 from sqlalchemy import text
 
-from bot import api, console, metrics, trypage
-from bot.channels import webhooks
+from bot import api, console, inbound, metrics, trypage
 from bot.service import Tandem
 from storage import faults, migrate
 
@@ -113,7 +112,7 @@ def create_app(tandem: Tandem) -> web.Application:
     )
     if tandem.settings.try_channel_enabled:
         trypage.setup(app, tandem)
-    webhooks.setup(app, tandem)
+    inbound.setup(app, tandem)
     api.setup(app, tandem)
     console.setup(app, tandem)
     return app

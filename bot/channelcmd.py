@@ -86,8 +86,8 @@ def _reason(exc: Exception) -> str:
 
 
 async def create_invites(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    from bot.channels.optout import create_invites as create
     from bot.clock import SystemClock
+    from bot.optout import create_invites as create
     from storage.db import Database
 
     if not 1 <= args.count <= 10_000:

@@ -16,8 +16,8 @@ import re
 from sqlalchemy import exists, select
 
 from bot.actions import Turn
-from bot.channels.optout import help_text, keyword, send_reply
 from bot.country import country_of, resources_for
+from bot.optout import help_text, keyword, send_reply
 from bot.settings import Settings
 from flows.answers import fold
 from flows.safety.country import country_name, parse_country

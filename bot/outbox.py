@@ -36,11 +36,11 @@ from sqlalchemy.orm import aliased
 from tenacity import RetryCallState, wait_exponential_jitter
 
 from bot import metrics
-from bot.channels.base import Channel, Choice, OutboundMessage, SendError, SendResult
+from bot.channels.base import Choice, OutboundMessage, Sender, SendError, SendResult
 from bot.channels.parts import PartsResult
-from bot.channels.statuses import record_parts
 from bot.channels.throttle import Throttle
 from bot.clock import Clock
+from bot.delivery import record_parts
 from storage import repo
 from storage.db import Database
 from storage.models import ChannelIdentity, Event, Message, OutboxItem, Patient
@@ -74,7 +74,7 @@ class Dispatcher:
     def __init__(
         self,
         db: Database,
-        channels: Mapping[str, Channel],
+        channels: Mapping[str, Sender],
         clock: Clock,
         config: DispatcherConfig | None = None,
     ) -> None:
@@ -360,7 +360,7 @@ class Dispatcher:
 async def cancel_for_patient(session: AsyncSession, patient_id: str, now: datetime) -> int:
     """Cancel, visibly, the ordinary rows queued for an opted-out patient; returns how many.
 
-    Called in the opt-out's own transaction (bot.channels.optout.opt_out), so the dispatcher never
+    Called in the opt-out's own transaction (bot.optout.opt_out), so the dispatcher never
     sweeps for them. Kept: urgent rows (priority > 0: crisis replies, opt-out confirmations) and
     rows not addressed to one of the patient's own channel addresses (staff alerts about them).
     """

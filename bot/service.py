@@ -10,8 +10,8 @@ from typing import Any
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import datarights, keywords, worrylog
-from bot.channels import optout, webhooks
+from bot import datarights, inbound, keywords, optout, worrylog
+from bot.channels import registry
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
 from bot.coaching.service import Coaching
@@ -52,13 +52,13 @@ class Tandem:
             pool_timeout=settings.db_pool_timeout,
         )
         self.library = library or FlowLibrary.load()
-        if channels is None:
-            channels = webhooks.build_channels(settings)
+        self.channels = dict(registry.build(settings) if channels is None else channels)
+        self.inbound = inbound.ServiceInbound(self)
         if dispatcher_config is None:
             horizon = timedelta(hours=settings.outbox_horizon_hours)
             lease = timedelta(seconds=settings.outbox_lease_seconds)
             dispatcher_config = DispatcherConfig(horizon=horizon, lease=lease)
-        self.dispatcher = Dispatcher(self.db, channels, self.clock, dispatcher_config)
+        self.dispatcher = Dispatcher(self.db, self.channels, self.clock, dispatcher_config)
         self.pipeline = Pipeline(
             self.db, self.library, settings, self.clock, on_outbox=self.dispatcher.wake
         )
@@ -127,7 +127,7 @@ class Tandem:
     async def start_background(self, sweep_seconds: float | None = None) -> None:
         sweep_seconds = sweep_seconds or self.settings.scheduler_interval_seconds
         self._stop.clear()
-        await webhooks.start_channels(self)
+        await inbound.start_channels(self)
         self._tasks.append(asyncio.create_task(self.dispatcher.run(self._stop)))
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._add_job(self.sweep, sweep_seconds)
@@ -140,7 +140,7 @@ class Tandem:
     async def start_web(self) -> None:
         """A web-only process (TANDEM_BACKGROUND=off): channels ready to parse webhooks and
         send, no loops; `tandem worker` processes run those."""
-        await webhooks.start_channels(self, background=False)
+        await inbound.start_channels(self, background=False)
 
     def _add_job(self, job: Callable[[], Awaitable[Any]], seconds: float) -> None:
         """An interval job whose running tick shutdown can wait for (its transaction finishes)."""
@@ -177,9 +177,9 @@ class Tandem:
         for daemon in self._daemons:
             daemon.cancel()
         await asyncio.gather(*self._daemons, return_exceptions=True)
-        await webhooks.wait_all(self._inflight, 20)
+        await inbound.wait_all(self._inflight, 20)
         await self.stop_background()
-        await webhooks.close_channels(self.dispatcher.channels)
+        await inbound.close_channels(self.channels)
         await self.db.close()
 
 

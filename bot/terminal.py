@@ -15,9 +15,10 @@ from uuid import uuid4
 from sqlalchemy import select
 
 from bot.channels.base import InboundMessage, OutboundMessage
-from bot.channels.trychat import TERMINAL, TerminalChannel, start_over
+from bot.channels.trychat import TERMINAL, TerminalChannel
 from bot.service import Tandem
 from bot.settings import Settings
+from bot.startover import start_over
 from storage.models import OutboxItem
 
 # How long the last replies may take to become due (a burst is spaced a little) before giving up.

@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from bot import jsonbody, metrics
 from bot.channels.base import InboundMessage
-from bot.channels.trychat import MAX_TEXT, NAME, start_over
+from bot.channels.trychat import MAX_TEXT, NAME
 from bot.service import Tandem
+from bot.startover import start_over
 from storage import repo
 from storage.models import Message
 

@@ -2,14 +2,18 @@
 
 Provider details (Twilio form fields, Telegram update JSON) never travel past `bot/channels/`:
 adapters turn them into these types on the way in and turn `OutboundMessage` into a provider call on
-the way out.
+the way out. An adapter knows nothing of storage, flows or the service: it hands what it parsed to
+an `Inbound` the service gives it, and `bot/channels/registry.py` lists every adapter.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
+
+from aiohttp import web
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,6 @@ class InboundMessage:
     received_at: datetime
     # Button press data (Telegram callback query) when the patient tapped a choice.
     payload: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class StatusUpdate:
     provider_message_id: str
     status: str  # queued, sent, delivered, undelivered, failed, read
     error_code: str | None = None
+    # The provider says the recipient opted out or blocked Tandem (Twilio 21610, ...).
+    opted_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,10 +60,6 @@ class OutboundMessage:
     urgent: bool = False
     # An alert to a coach's or the on-call phone (no patient): failure hooks never see it.
     staff: bool = False
-
-    @property
-    def idempotency_key(self) -> str:
-        return f"tandem-outbox-{self.outbox_id}"
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,40 @@ class SendError(Exception):
         self.opted_out = opted_out
 
 
-class Channel(Protocol):
-    """An outbound adapter. Inbound parsing lives in each channel's webhook handler."""
+class Inbound(Protocol):
+    """Where an adapter hands what it parsed: the service stores it before the adapter answers
+    the provider, so nothing acknowledged is lost."""
+
+    def now(self) -> datetime:
+        """The service's clock (injected, so tests replay exactly)."""
+        ...
+
+    async def message(self, message: InboundMessage) -> bool:
+        """Store (committed) and schedule processing; False for a duplicate."""
+        ...
+
+    async def status(self, update: StatusUpdate) -> None:
+        """Record a delivery receipt (and an opt-out it signals)."""
+        ...
+
+
+class Sender(Protocol):
+    """What the outbox dispatcher needs of a channel."""
 
     name: str
 
     async def send(self, message: OutboundMessage) -> SendResult: ...
+
+
+class Channel(Sender, Protocol):
+    """One provider end to end: its webhook routes, parsing into Tandem's events, sending."""
+
+    def routes(self, inbound: Inbound) -> Sequence[web.RouteDef]:
+        """The provider's webhook routes; each stores through `inbound` before answering."""
+        ...
+
+    async def start(self, inbound: Inbound, *, background: bool) -> None:
+        """Connect (and, with `background`, receive by polling or register a webhook)."""
+        ...
+
+    async def close(self) -> None: ...

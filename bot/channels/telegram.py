@@ -6,17 +6,13 @@ update_id (not "greater than the last seen": Telegram may restart its ids).
 
 from __future__ import annotations
 
-import os
-
-# PTB 22 warns on every duration it exposes (RetryAfter.retry_after) unless timedeltas are chosen.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
-
 import asyncio
 import hashlib
 import hmac
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import structlog
 from aiohttp import web
@@ -31,12 +27,11 @@ from telegram.error import (
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import jsonbody
-from bot.channels.base import Choice, InboundMessage, OutboundMessage, SendError
+from bot.channels.base import Choice, Inbound, InboundMessage, OutboundMessage, SendError
 from bot.channels.limits import TELEGRAM_CALLBACK_DATA_MAX_BYTES, TELEGRAM_MAX_CHARS
 from bot.channels.parts import PartsResult
 from bot.channels.sms_text import split_text
 from bot.channels.throttle import Throttle
-from bot.settings import Settings
 
 log = structlog.get_logger("tandem.telegram")
 NAME = "telegram"
@@ -45,11 +40,32 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "callback_query")
 POLL_TIMEOUT = 10  # seconds a getUpdates long poll may wait
 
-# Stores an update (returns once committed); `tandem` wires it to the pipeline.
-Accept = Callable[[InboundMessage], Awaitable[None]]
+FIRST_TRY_SECONDS = 5.0  # at start-up; then retried in the background, up to every minute
+RETRY_MAX_SECONDS = 60.0
 
 
-def webhook_secret(settings: Settings) -> str:
+class TelegramSettings(Protocol):
+    """The settings it reads: TANDEM_TELEGRAM_*, TANDEM_PUBLIC_URL, TANDEM_SEND_TIMEOUT."""
+
+    @property
+    def telegram_enabled(self) -> bool: ...
+
+    telegram_bot_token: str
+    telegram_webhook_secret: str
+    telegram_api_url: str
+    telegram_mode: Literal["webhook", "polling"]
+    telegram_rate: float
+    telegram_chat_rate: float
+    public_url: str
+    send_timeout: float
+
+
+def build(settings: TelegramSettings) -> TelegramChannel | None:
+    """The Telegram channel when its bot token is set (the registry calls this)."""
+    return TelegramChannel(settings) if settings.telegram_enabled else None
+
+
+def webhook_secret(settings: TelegramSettings) -> str:
     """TANDEM_TELEGRAM_WEBHOOK_SECRET, or one derived from the token so every process agrees."""
     if settings.telegram_webhook_secret:
         return settings.telegram_webhook_secret
@@ -60,7 +76,10 @@ def webhook_secret(settings: Settings) -> str:
 class TelegramChannel:
     name = NAME
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: TelegramSettings) -> None:
+        # PTB 22 warns on every duration it exposes (RetryAfter.retry_after) unless timedeltas
+        # are chosen; it reads this when it builds one, so setting it here is soon enough.
+        os.environ.setdefault("PTB_TIMEDELTA", "1")
         self.settings = settings
         self.secret = webhook_secret(settings)
         self.application: Application[Any, Any, Any, Any, Any, Any] = (
@@ -76,8 +95,65 @@ class TelegramChannel:
         self.bot = self.application.bot
         self.throttle = Throttle(settings.telegram_rate, settings.telegram_chat_rate)
         self._started = False
+        self._tasks: set[asyncio.Task[Any]] = set()
 
-    async def start(self) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def routes(self, inbound: Inbound) -> Sequence[web.RouteDef]:
+        async def webhook(request: web.Request) -> web.StreamResponse:
+            self.check_secret(request)
+            await self.handle(inbound, decode_json(await request.read()))
+            return web.json_response({"ok": True})
+
+        return [web.post(WEBHOOK_PATH, webhook)]
+
+    async def handle(self, inbound: Inbound, data: dict[str, Any]) -> None:
+        """Store one update's message (committed), then answer its button press."""
+        message, callback_id = self.parse(data, inbound.now())
+        if message is not None:
+            await inbound.message(message)
+        if callback_id is not None:
+            self._spawn(self.answer_callback(callback_id))
+
+    async def start(self, inbound: Inbound, *, background: bool) -> None:
+        """Initialize PTB; with `background`, start polling or register the webhook (https
+        public URL). When the Bot API cannot be reached, everything else serves anyway and this
+        keeps being retried in the background."""
+        try:
+            async with asyncio.timeout(FIRST_TRY_SECONDS):
+                await self._start(inbound, background)
+        except Exception as exc:
+            log.error("telegram_unavailable", error=type(exc).__name__, retrying=True)
+            self._spawn(self._retry(inbound, background))
+
+    async def _start(self, inbound: Inbound, background: bool) -> None:
+        await self.connect()
+        if not background:
+            return
+        if self.settings.telegram_mode == "polling":
+            self._spawn(self.poll(lambda data: self.handle(inbound, data)))
+        elif self.settings.public_url.startswith("https://"):
+            url = await self.register_webhook()
+            log.info("telegram_webhook_registered", url=url)
+
+    async def _retry(self, inbound: Inbound, background: bool) -> None:
+        delay = 1.0
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self._start(inbound, background)
+            except Exception as exc:
+                delay = min(RETRY_MAX_SECONDS, delay * 2)
+                log.warning("telegram_unavailable", error=type(exc).__name__, retry_in=delay)
+                continue
+            log.info("telegram_connected")
+            return
+
+    async def connect(self) -> None:
+        """Initialize PTB's application once (its HTTP clients, getMe)."""
         if not self._started:
             try:
                 await self.application.initialize()
@@ -87,12 +163,16 @@ class TelegramChannel:
             self._started = True
 
     async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=5)
         if self._started:
             await self.application.shutdown()
             self._started = False
 
     async def send(self, message: OutboundMessage) -> PartsResult:
-        await self.start()
+        await self.connect()
         parts = split_text(message.text, TELEGRAM_MAX_CHARS, utf16=True)
         if not parts:
             raise SendError("empty message", permanent=True)
@@ -136,13 +216,13 @@ class TelegramChannel:
 
     async def register_webhook(self) -> str:
         url = self.settings.public_url + WEBHOOK_PATH
-        await self.start()
+        await self.connect()
         await self.bot.set_webhook(url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES)
         return url
 
     async def check(self) -> dict[str, Any]:
         """getMe and getWebhookInfo: proves the token works and shows the registered URL."""
-        await self.start()
+        await self.connect()
         me = await self.bot.get_me()
         info = await self.bot.get_webhook_info()
         return {
@@ -154,7 +234,7 @@ class TelegramChannel:
     async def poll(self, handle: Callable[[dict[str, Any]], Awaitable[Any]]) -> None:
         """Long-poll getUpdates (TANDEM_TELEGRAM_MODE=polling, for local development). An
         update is confirmed (the offset moves past it) only after `handle` stored it."""
-        await self.start()
+        await self.connect()
         await self.bot.delete_webhook()
         offset: int | None = None
         failures = 0
@@ -240,18 +320,12 @@ def inbound_from_update(update: Update, now: datetime) -> tuple[InboundMessage |
     message = update.message  # edited messages, channel posts, members: not for Tandem
     if message is None or message.chat.type != "private":
         return None, None
-    meta: dict[str, Any] = {}
     text = _text(message.text) or _text(message.caption)
     address = _checked(message.chat.id, "chat id", MAX_ADDRESS)
     if message.sticker is not None:
-        meta["kind"] = "sticker"
         text = text or (message.sticker.emoji or "")
-    elif message.photo:
-        meta["kind"] = "photo"
-    elif message.text is None:
-        meta["kind"] = "other"
     key = _checked(f"{update.update_id}:{message.message_id}", "message id", MAX_KEY)
-    return InboundMessage(NAME, address, text, key, now, meta=meta), None
+    return InboundMessage(NAME, address, text, key, now), None
 
 
 def decode_json(raw: bytes) -> dict[str, Any]:

@@ -11,8 +11,9 @@ import asyncio
 import base64
 import logging
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -24,11 +25,10 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.channels.base import InboundMessage, OutboundMessage, SendError, StatusUpdate
+from bot.channels.base import Inbound, InboundMessage, OutboundMessage, SendError, StatusUpdate
 from bot.channels.parts import PartsResult
 from bot.channels.sms_text import SMS_MAX_CHARS, count_segments, normalize_gsm, split_text
 from bot.channels.throttle import Throttle
-from bot.settings import Settings
 
 log = structlog.get_logger("tandem.twilio")
 NAME = "sms"
@@ -39,6 +39,27 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 OPTED_OUT_CODES = frozenset({21610})
 _quiet = logging.getLogger("tandem.twilio.http")
 _quiet.setLevel(logging.WARNING)  # twilio logs request bodies at DEBUG; never patient text
+
+
+class TwilioSettings(Protocol):
+    """The settings this adapter reads (TANDEM_TWILIO_*, TANDEM_PUBLIC_URL, TANDEM_SEND_TIMEOUT)."""
+
+    @property
+    def twilio_enabled(self) -> bool: ...
+
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_from_number: str
+    twilio_messaging_service_sid: str
+    twilio_api_url: str
+    twilio_rate: float
+    public_url: str
+    send_timeout: float
+
+
+def build(settings: TwilioSettings) -> TwilioChannel | None:
+    """The SMS channel when its credentials are set (the registry calls this)."""
+    return TwilioChannel(settings) if settings.twilio_enabled else None
 
 
 class RateLimited(Exception):
@@ -107,7 +128,7 @@ def _seconds(value: str | None) -> float | None:
 class TwilioChannel:
     name = NAME
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: TwilioSettings) -> None:
         self.settings = settings
         self.http = TwilioHttp(settings.send_timeout)
         self.client = Client(
@@ -124,6 +145,21 @@ class TwilioChannel:
 
     async def close(self) -> None:
         await self.http.close()
+
+    async def start(self, inbound: Inbound, *, background: bool) -> None:
+        """Nothing to connect: Twilio calls Tandem's webhooks and is called per message."""
+
+    def routes(self, inbound: Inbound) -> Sequence[web.RouteDef]:
+        async def incoming(request: web.Request) -> web.StreamResponse:
+            params = await self.verified_form(request)
+            await inbound.message(inbound_message(params, inbound.now()))
+            return twiml_ok()
+
+        async def status(request: web.Request) -> web.StreamResponse:
+            await inbound.status(status_update(await self.verified_form(request)))
+            return twiml_ok()
+
+        return [web.post(INBOUND_PATH, incoming), web.post(STATUS_PATH, status)]
 
     def _sender(self) -> dict[str, str]:
         if self.settings.twilio_from_number:
@@ -208,14 +244,10 @@ def _sid(params: Mapping[str, str]) -> str:
     return sid
 
 
-def inbound_message(params: Mapping[str, str], received_at: Any) -> InboundMessage:
+def inbound_message(params: Mapping[str, str], received_at: datetime) -> InboundMessage:
     sid, sender = _sid(params), params.get("From", "")
     if not _SENDER.match(sender):
         raise web.HTTPBadRequest(text="From: missing or not a phone number or sender id")
-    meta: dict[str, Any] = {"to": params.get("To", "")[:64]}
-    media = params.get("NumMedia", "0")
-    if media not in ("", "0"):
-        meta["media"] = int(media) if media.isdigit() and len(media) < 4 else 0
     return InboundMessage(
         channel=NAME,
         address=sender,
@@ -223,7 +255,6 @@ def inbound_message(params: Mapping[str, str], received_at: Any) -> InboundMessa
         text=params.get("Body", "").replace("\x00", ""),
         provider_message_id=sid,
         received_at=received_at,
-        meta=meta,
     )
 
 
@@ -235,7 +266,8 @@ def status_update(params: Mapping[str, str]) -> StatusUpdate:
     code = params.get("ErrorCode") or None
     if code is not None and not _ERROR_CODE.match(code):
         raise web.HTTPBadRequest(text="ErrorCode: not a Twilio error code")
-    return StatusUpdate(NAME, sid, status.lower(), code)
+    opted_out = code is not None and int(code) in OPTED_OUT_CODES
+    return StatusUpdate(NAME, sid, status.lower(), code, opted_out=opted_out)
 
 
 def twiml_ok() -> web.Response:

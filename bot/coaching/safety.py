@@ -15,8 +15,8 @@ from datetime import timedelta
 
 import structlog
 
+from bot import optout
 from bot.actions import Turn
-from bot.channels import optout
 from bot.coaching import crisis, escalations, held, safetycheck
 from bot.coaching.events import LiveEvent, publish_after_commit
 from bot.coaching.takeover import open_takeover

@@ -10,11 +10,12 @@ import io
 from sqlalchemy import select
 
 from bot.channels.base import OutboundMessage
-from bot.channels.trychat import TERMINAL, TerminalChannel, TryChannel, start_over
+from bot.channels.trychat import TERMINAL, TerminalChannel, TryChannel
 from bot.clock import FakeClock, SystemClock
 from bot.outbox import Dispatcher, DispatcherConfig
 from bot.service import Tandem
 from bot.settings import Settings
+from bot.startover import start_over
 from bot.terminal import chat
 from storage.models import ChannelIdentity, FlowRun, Message, OutboxItem, Patient
 from tests.helpers import say

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.channels.optout import create_invites, keyword
 from bot.clock import FakeClock
+from bot.optout import create_invites, keyword
 from bot.service import Tandem
 from bot.settings import Settings
 from storage.models import OptOut, OutboxItem
