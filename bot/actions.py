@@ -1,7 +1,9 @@
 """What the pipeline does with each action the engine returns.
 
-Handlers are looked up by action type; later areas (scheduler, escalations) register their own
-handler for `Schedule` and `Escalate` in place of the default, which only logs the request.
+Handlers are looked up by action type. The table below is the default; the area that owns an
+action replaces its handler once (scheduling owns `Schedule`, coaching owns `Escalate`), and
+other areas wrap a handler (`ActionHandlers.wrap`): the wrapper gets the handler it wraps and
+decides when to call it, so every layer is visible where it is installed.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +24,8 @@ from storage.models import ChannelIdentity, Patient
 from storage.writes import buffer_of
 
 if TYPE_CHECKING:
-    from bot.pipeline import Pipeline
+    from bot.settings import Settings
+    from flows.library import FlowLibrary
 
 URGENT_PRIORITY = 10
 # Patient fields a flow may change, and nothing else.
@@ -38,11 +41,21 @@ UPDATABLE = {
 }
 
 
+class Engine(Protocol):
+    """What a turn may ask of the pipeline running it (bot/pipeline.py implements it)."""
+
+    settings: Settings
+    library: FlowLibrary
+    handlers: ActionHandlers
+
+    async def advance(self, turn: Turn, event: m.Event) -> m.StepResult: ...
+
+
 @dataclass
 class Turn:
     """One unit of work for one patient inside one transaction."""
 
-    pipeline: Pipeline
+    pipeline: Engine
     session: AsyncSession
     patient: Patient
     now: datetime
@@ -108,6 +121,8 @@ class Turn:
 
 
 Handler = Callable[[Turn, Any], Awaitable[None]]
+# A layer over a handler: (turn, action, the handler it wraps).
+Wrapper = Callable[[Turn, Any, Handler], Awaitable[None]]
 
 
 async def _send(turn: Turn, action: m.Send) -> None:
@@ -198,11 +213,17 @@ class ActionHandlers:
         }
 
     def register(self, action_type: type, handler: Handler) -> None:
+        """Replace the default handler: only the area that owns `action_type` does this."""
         self._handlers[action_type] = handler
 
-    def handler(self, action_type: type) -> Handler:
-        """The current handler, for an area that wraps it rather than replacing it."""
-        return self._handlers[action_type]
+    def wrap(self, action_type: type, wrapper: Wrapper) -> None:
+        """Layer `wrapper` over the current handler; it receives that handler to call."""
+        inner = self._handlers[action_type]
+
+        async def wrapped(turn: Turn, action: Any) -> None:
+            await wrapper(turn, action, inner)
+
+        self._handlers[action_type] = wrapped
 
     async def handle(self, turn: Turn, action: m.Action) -> None:
         await self._handlers[type(action)](turn, action)

@@ -112,7 +112,7 @@ def create_app(tandem: Tandem) -> web.Application:
     )
     if tandem.settings.try_channel_enabled:
         trypage.setup(app, tandem)
-    inbound.setup(app, tandem)
+    inbound.setup(app, tandem.channels, tandem.inbound)
     api.setup(app, tandem)
     console.setup(app, tandem)
     return app

@@ -12,16 +12,13 @@ import copy
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
 from storage.models import Patient, PatientFact
-
-if TYPE_CHECKING:
-    from bot.actions import Turn
 
 FACT_NAME = re.compile(r"^(program|ba_[a-z0-9_]+|anx_[a-z0-9_]+|last_scores|measure_history)$")
 
@@ -66,8 +63,3 @@ async def set_facts(
     if preloaded is not None:
         preloaded.update(copy.deepcopy(dict(values)))
     await session.flush()
-
-
-async def program_facts(turn: Turn) -> dict[str, Any]:
-    """Fact provider for the pipeline: every program fact of the turn's patient."""
-    return await load_facts(turn.session, turn.patient.id)

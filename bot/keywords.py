@@ -1,4 +1,4 @@
-"""Language, country and Spanish help keywords: the interceptor at ORDER_KEYWORDS.
+"""Language, country and Spanish help keywords: the chain link at Stage.KEYWORDS.
 
 ENGLISH / INGLES and ESPAÑOL / ESPANOL / SPANISH switch `patients.locale` and confirm in the new
 language; LANGUAGE / IDIOMA explain how, in both. AYUDA answers like HELP, always from Tandem:
@@ -16,14 +16,13 @@ import re
 from sqlalchemy import exists, select
 
 from bot.actions import Turn
+from bot.chain import Result
 from bot.country import country_of, resources_for
 from bot.optout import help_text, keyword, send_reply
 from bot.settings import Settings
 from flows.answers import fold
 from flows.safety.country import country_name, parse_country
 from storage.models import FlowRun, Message
-
-ORDER_KEYWORDS = 25  # after opt-out and HELP (20), before a coach's takeover hold (30)
 
 LANGUAGE_WORDS = {
     "ENGLISH": "en",
@@ -72,47 +71,47 @@ class KeywordInterceptor:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    async def __call__(self, turn: Turn, message: Message) -> bool:
+    async def __call__(self, turn: Turn, message: Message) -> Result:
         word, _ = keyword(message.body)
         patient = turn.patient
         if word in LANGUAGE_WORDS:
             previous, patient.locale = patient.locale, LANGUAGE_WORDS[word]
             await turn.log("locale_changed", {"from": previous, "to": patient.locale})
             await send_reply(turn, _text(patient.locale, "language_set"), "keyword.language_set")
-            return await _started(turn)
+            return Result.HANDLED if await _started(turn) else Result.CONTINUE
         if word in HOW_TO_SWITCH:
             await send_reply(turn, HOW_TO_SWITCH_TEXT, "keyword.language_help")
-            return True
+            return Result.HANDLED
         if word in HELP_WORDS_ES:
             emergency = (await resources_for(turn)).emergency
             await send_reply(
                 turn, help_text(self.settings, patient.locale, emergency), "keyword.help"
             )
-            return True
+            return Result.HANDLED
         match = _COUNTRY.match(fold(message.body)) if len(message.body) <= 100 else None
         if match is None:
-            return False
+            return Result.CONTINUE
         value = match.group("value")
         if not value:
             name = country_name(await country_of(turn), patient.locale)
             await send_reply(
                 turn, _text(patient.locale, "country_show", name=name), "keyword.country"
             )
-            return True
+            return Result.HANDLED
         code = parse_country(value)
         if code is None:
             if not message.body.lstrip().startswith(("COUNTRY", "PAIS", "PAÍS")):
-                return False  # "country music" is an answer to a flow, not a keyword
+                return Result.CONTINUE  # "country music" is an answer to a flow, not a keyword
             name = country_name(await country_of(turn), patient.locale)
             reply = _text(patient.locale, "country_unknown", name=name)
             await turn.log("country_not_understood", {})
             await send_reply(turn, reply, "keyword.country_unknown")
-            return True
+            return Result.HANDLED
         await turn.log("country_changed", {"from": patient.country, "to": code})
         patient.country = code
         name = country_name(code, patient.locale)
         await send_reply(turn, _text(patient.locale, "country_set", name=name), "keyword.country")
-        return await _started(turn)
+        return Result.HANDLED if await _started(turn) else Result.CONTINUE
 
 
 async def _started(turn: Turn) -> bool:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.actions import Turn
+from bot.actions import Handler, Turn
 from bot.facts import load_facts, set_facts
 from flows import model as m
 from flows.measures.outcomes import OUTCOME_MEASURES, Outcome, compute, history_from
@@ -138,20 +138,18 @@ def _date(at: datetime) -> str:
 
 def install(pipeline: Pipeline) -> None:
     """Wrap the MeasureScored and RecordMeasure handlers on `pipeline`."""
-    scored = pipeline.handlers.handler(m.MeasureScored)
-    item = pipeline.handlers.handler(m.RecordMeasure)
 
-    async def on_scored(turn: Turn, action: m.MeasureScored) -> None:
+    async def on_scored(turn: Turn, action: m.MeasureScored, scored: Handler) -> None:
         # Read before the `measure_total` event is logged, which a backfill would count again.
         history = await history_of(turn)
         await scored(turn, action)
         await record(turn, action, history)
 
-    async def on_item(turn: Turn, action: m.RecordMeasure) -> None:
+    async def on_item(turn: Turn, action: m.RecordMeasure, item: Handler) -> None:
         await item(turn, action)
         if action.carried_from:
             data = {"measure": action.measure, "item": action.item, "from": action.carried_from}
             await turn.log("measure_carried_over", data)
 
-    pipeline.handlers.register(m.MeasureScored, on_scored)
-    pipeline.handlers.register(m.RecordMeasure, on_item)
+    pipeline.handlers.wrap(m.MeasureScored, on_scored)
+    pipeline.handlers.wrap(m.RecordMeasure, on_item)

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.actions import Turn
+from bot.chain import Result
 from bot.facts import load_facts
 from flows import model as m
 from flows.answers import Option, fold, parse_choice
@@ -138,14 +139,14 @@ def _chosen(message: Message, listed: list[MenuEntry]) -> MenuEntry | None:
     return next((e for e in listed if label_key(e.label) == label_key(message.body)), None)
 
 
-async def menu_interceptor(turn: Turn, message: Message) -> bool:
+async def menu_interceptor(turn: Turn, message: Message) -> Result:
     """Show the menu, or act on the reply to it; False lets the message through to the flow."""
     if turn.patient.consent_given is not True:
-        return False
+        return Result.CONTINUE
     said = fold(message.body or "")
     if said in MENU_WORDS and not message.payload:
         await _open_menu(turn, message)
-        return True
+        return Result.HANDLED
     shown = await _open_menu_state(turn, message)
     if shown is not None:
         listed = [e for e in await _visible(turn) if e.flow_id in set(shown.get("entries", []))]
@@ -155,28 +156,28 @@ async def menu_interceptor(turn: Turn, message: Message) -> bool:
             await _start(
                 turn, entry, "menu_chosen", last_out if isinstance(last_out, int) else None
             )
-            return True
+            return Result.HANDLED
         if said in BACK_WORDS:
             await _back(turn, shown)
-            return True
+            return Result.HANDLED
     typed = await typed_label(turn, message)
     if typed is not None and not await _waiting_option(turn, message):
         await _start(turn, typed, "menu_label_typed")
-        return True
+        return Result.HANDLED
     idle = await _idle(turn)
     if _keep_resume(turn) and not turn.patient.bot_paused:
         if idle:
-            return await _resume(turn)
+            return Result.HANDLED if await _resume(turn) else Result.CONTINUE
         # The chosen flow is running: step it here, so the baseline comes back when it ends.
         result = await turn.pipeline.advance(turn, m.Text(message.body, message.payload))
         if result.run is None or result.run.status == "ended":
             await _resume(turn)
-        return True
+        return Result.HANDLED
     if idle:
         # Nothing asked the patient anything: answer with what they can do, not a check-in.
         await _open_menu(turn, message, header="menu_idle")
-        return True
-    return False
+        return Result.HANDLED
+    return Result.CONTINUE
 
 
 def _keep_resume(turn: Turn) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Opt-out, opt-in, HELP and invite-only enrolment: the interceptor at ORDER_OPT_OUT.
+"""Opt-out, opt-in, HELP and invite-only enrolment: the chain link at Stage.OPT_OUT.
 
 STOP-family keywords (alone in a message, any case) opt a patient out; while opted out their
 messages are stored but get no flow reply, and the dispatcher cancels their non-urgent queue.
@@ -18,6 +18,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.actions import Turn
+from bot.chain import Result
 from bot.channels.base import OutboundMessage, SendError
 from bot.clock import Clock
 from bot.country import resources_for
@@ -180,14 +181,14 @@ class OptOutInterceptor:
             )
         await send_reply(turn, text, f"channel.{key}", priority)
 
-    async def __call__(self, turn: Turn, message: Message) -> bool:
+    async def __call__(self, turn: Turn, message: Message) -> Result:
         patient, channel = turn.patient, message.channel
         word, argument = keyword(message.body)
         if word in STOP_WORDS:
             await opt_out(turn.session, patient, turn.now, "keyword", channel)
             if self._tandem_replies(channel):
                 await self._reply(turn, "opted_out")
-            return True
+            return Result.HANDLED
         if patient.status == "opted_out":
             reason = await last_opt_out_reason(turn.session, patient.id)
             # A Telegram user who blocked the bot and writes again has unblocked it.
@@ -196,22 +197,24 @@ class OptOutInterceptor:
                 await opt_in(turn.session, patient, turn.now, channel)
                 if self._tandem_replies(channel):
                     await self._reply(turn, "opted_in", priority=0)
-                return word in START_WORDS or word == "YES" or not unblocked
-            return True  # stored; no flow reply while opted out
+                done = word in START_WORDS or word == "YES" or not unblocked
+                return Result.HANDLED if done else Result.CONTINUE
+            return Result.HANDLED  # stored; no flow reply while opted out
         if word in HELP_WORDS:
             if self._tandem_replies(channel):
                 await self._reply(turn, "help", priority=0)
-            return True
+            return Result.HANDLED
         if self.settings.enrolment == "invite" and not await _enrolled(turn.session, patient):
             code = argument if word == "START" else message.body.strip()
             if code and await _claim_invite(turn.session, code, patient.id, turn.now):
-                return False  # the engine starts onboarding on this first message
+                return Result.CONTINUE  # the engine starts onboarding on this first message
             await self._reply(turn, "invite", priority=0)
-            return True
+            return Result.HANDLED
         if word == "START":
             # /start (or START) from an enrolled patient mid-conversation: nothing to restart.
-            return await repo.active_run(turn.session, patient.id) is not None
-        return False
+            running = await repo.active_run(turn.session, patient.id) is not None
+            return Result.HANDLED if running else Result.CONTINUE
+        return Result.CONTINUE
 
 
 async def _enrolled(session: AsyncSession, patient: Patient) -> bool:

@@ -22,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from bot.actions import ActionHandlers, Turn
+from bot.chain import Chain, Link, Result
 from bot.channels.base import InboundMessage
 from bot.clock import Clock
 from bot.combine import combine
-from bot.facts import program_facts
+from bot.facts import load_facts
 from bot.runs import to_state, write_state
 from bot.settings import Settings
 from flows import model as m
@@ -37,14 +38,9 @@ from storage.models import ChannelIdentity, FlowRun, Message, Patient
 
 log = structlog.get_logger("tandem.pipeline")
 
-# An interceptor sees every inbound message before any flow logic and returns True when it has
-# fully handled the message. They run in `order`: safety (10) always first, then opt-out and help
-# keywords (20), coach takeover (30), scheduling commands (40), program menu (50).
-Interceptor = Callable[[Turn, Message], Awaitable[bool]]
 # Extra read-only patient facts for flows (`patient.<name>`), computed before each engine step.
 FactProvider = Callable[[Turn], Awaitable[dict[str, Any]]]
 EnrolmentHook = Callable[[AsyncSession, Patient, datetime], Awaitable[None]]
-ORDER_SAFETY, ORDER_OPT_OUT, ORDER_TAKEOVER, ORDER_COMMANDS, ORDER_MENU = 10, 20, 30, 40, 50
 
 
 def _attach(session: AsyncSession, message: Message) -> None:
@@ -78,12 +74,12 @@ class Pipeline:
         self.clock = clock
         self.on_outbox = on_outbox
         self.rng = rng or random.Random()
-        self.interceptors: list[Interceptor] = []
-        self._orders: list[int] = []
+        # The links every inbound message passes before the flow (bot/chain.py).
+        self.chain = Chain()
         self.handlers = ActionHandlers()
         self._saved_versions: set[tuple[str, str]] = set()
         # Areas that keep their own tables (worry log, exposure ladder) add patient facts here.
-        self.fact_providers: list[FactProvider] = [program_facts]
+        self.fact_providers: list[FactProvider] = [_program_facts]
         # Called in the creating transaction when a patient is enrolled (first contact or API):
         # the study allocates an arm there (bot/study).
         self.enrolment_hooks: list[EnrolmentHook] = []
@@ -92,12 +88,6 @@ class Pipeline:
         """Run the enrolment hooks for a patient created in this transaction."""
         for hook in self.enrolment_hooks:
             await hook(session, patient, now)
-
-    def add_interceptor(self, interceptor: Interceptor, order: int) -> None:
-        """Run `interceptor` on every inbound message, before those with a higher `order`."""
-        index = sum(1 for existing in self._orders if existing <= order)
-        self._orders.insert(index, order)
-        self.interceptors.insert(index, interceptor)
 
     async def receive(self, msg: InboundMessage) -> Receipt:
         """Store the message and process the patient's pending messages, in one transaction.
@@ -239,11 +229,10 @@ class Pipeline:
         turn = Turn(self, session, patient, now, message.channel, reply_to)
         buffer = writes.buffer_of(session)
         assert buffer is not None
-        first = sum(1 for order in self._orders if order <= ORDER_SAFETY)
         before = buffer.appended
         handled = False
-        for interceptor in self.interceptors[:first]:
-            handled = await interceptor(turn, message)
+        for link in self.chain.safety():
+            handled = await _run(link, turn, message)
             if handled:
                 break
         if handled or turn.held or buffer.appended != before or session.new or session.dirty:
@@ -255,11 +244,11 @@ class Pipeline:
             _attach(session, message)
             await self._after_safety(turn, message, handled)
             return
-        for interceptor in self.interceptors[first:]:
-            handled = await interceptor(turn, message)
+        for link in self.chain.rest():
+            handled = await _run(link, turn, message)
             if handled:
                 break
-        if not handled:
+        if not handled and not turn.held:
             await self.advance(turn, m.Text(message.body, message.payload))
         buffer.status(message.id, "processed", None, now)
 
@@ -273,13 +262,12 @@ class Pipeline:
         now = self.clock.now()
         turn = Turn(self, session, patient, now, message.channel, reply_to)
         handled = False
-        first = sum(1 for order in self._orders if order <= ORDER_SAFETY)
-        for interceptor in self.interceptors[:first]:
+        for link in self.chain.safety():
             # Safety gets a savepoint of its own: its crisis reply and escalation are kept even
-            # when a later interceptor or the flow step fails and rolls its own work back.
+            # when a later link or the flow step fails and rolls its own work back.
             try:
                 async with session.begin_nested():
-                    handled = await interceptor(turn, message)
+                    handled = await _run(link, turn, message)
             except Exception as exc:
                 await repo.log(
                     session, now, "safety_failed", patient.id, {"message_id": message.id}
@@ -292,14 +280,13 @@ class Pipeline:
     async def _after_safety(self, turn: Turn, message: Message, handled: bool) -> None:
         """The rest of the careful path: a savepoint, so a failure keeps what safety did."""
         session, patient, now = turn.session, turn.patient, turn.now
-        first = sum(1 for order in self._orders if order <= ORDER_SAFETY)
         try:
             async with session.begin_nested():
-                for interceptor in self.interceptors[first:]:
+                for link in self.chain.rest():
                     if handled:
                         break
-                    handled = await interceptor(turn, message)
-                if not handled:
+                    handled = await _run(link, turn, message)
+                if not handled and not turn.held:
                     await self.advance(turn, m.Text(message.body, message.payload))
             message.status = "processed"
         except Exception as exc:  # a failing step must never lose the message
@@ -464,3 +451,16 @@ class Pipeline:
         for patient_id in patients:
             await self.process_patient(patient_id)
         return len(patients)
+
+
+async def _program_facts(turn: Turn) -> dict[str, Any]:
+    """Every program fact of the turn's patient (the first fact provider)."""
+    return await load_facts(turn.session, turn.patient.id)
+
+
+async def _run(link: Link, turn: Turn, message: Message) -> bool:
+    """One link; True when it ended the chain. HOLD marks the turn held (no flow) and goes on."""
+    result = await link(turn, message)
+    if result is Result.HOLD:
+        turn.held = True
+    return result is Result.HANDLED

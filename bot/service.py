@@ -11,6 +11,7 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import datarights, inbound, keywords, optout, worrylog
+from bot.chain import Link, Stage
 from bot.channels import registry
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
@@ -18,7 +19,7 @@ from bot.coaching.service import Coaching
 from bot.country import country_facts
 from bot.menu import menu_interceptor
 from bot.outbox import Dispatcher, DispatcherConfig
-from bot.pipeline import ORDER_MENU, ORDER_OPT_OUT, Pipeline
+from bot.pipeline import Pipeline
 from bot.scheduling import handlers as scheduling
 from bot.scheduling.runner import Scheduler
 from bot.settings import Settings
@@ -53,7 +54,6 @@ class Tandem:
         )
         self.library = library or FlowLibrary.load()
         self.channels = dict(registry.build(settings) if channels is None else channels)
-        self.inbound = inbound.ServiceInbound(self)
         if dispatcher_config is None:
             horizon = timedelta(hours=settings.outbox_horizon_hours)
             lease = timedelta(seconds=settings.outbox_lease_seconds)
@@ -62,11 +62,11 @@ class Tandem:
         self.pipeline = Pipeline(
             self.db, self.library, settings, self.clock, on_outbox=self.dispatcher.wake
         )
-        # Safety (ORDER_SAFETY), the coach hold (ORDER_TAKEOVER), escalations, SLA checks.
-        self.coaching = Coaching(self)
+        # Escalations, SLA checks, staff alerts; safety and the coach hold are links below.
+        self.inbound = inbound.ServiceInbound(self.pipeline, self.db, self.clock, self.spawn)
+        self.coaching = Coaching(settings, self.db, self.clock, self.pipeline, self.dispatcher)
         self.coaching.install()
         scheduling.install(self.pipeline)
-        self.pipeline.add_interceptor(worrylog.worry_log, worrylog.ORDER_WORRY_LOG)
         self.scheduler = Scheduler(self.pipeline)
         # TANDEM_STUDY_FILE: allocation at enrolment and micro-randomized decisions (bot/study).
         self.study = load_study(settings.study_file) if settings.study_file else None
@@ -75,11 +75,19 @@ class Tandem:
         self._tasks: list[asyncio.Task[None]] = []
         self._scheduler: AsyncIOScheduler | None = None
         self._ticks: set[asyncio.Task[Any]] = set()
-        self.pipeline.add_interceptor(optout.OptOutInterceptor(settings), ORDER_OPT_OUT)
-        keyword_interceptor = keywords.KeywordInterceptor(settings)
-        self.pipeline.add_interceptor(keyword_interceptor, keywords.ORDER_KEYWORDS)
         self.pipeline.fact_providers.append(country_facts)
-        self.pipeline.add_interceptor(menu_interceptor, ORDER_MENU)
+        # The inbound chain, every link in one place, in the order a message meets them.
+        links: list[tuple[Stage, Link]] = [
+            (Stage.SAFETY, self.coaching.safety.intercept),
+            (Stage.OPT_OUT, optout.OptOutInterceptor(settings)),
+            (Stage.KEYWORDS, keywords.KeywordInterceptor(settings)),
+            (Stage.TAKEOVER, self.coaching.safety.hold),
+            (Stage.COMMANDS, scheduling.commands),
+            (Stage.WORRY_LOG, worrylog.worry_log),
+            (Stage.MENU, menu_interceptor),
+        ]
+        for stage, link in links:
+            self.pipeline.chain.add(stage, link)
         self.dispatcher.failure_hooks.append(optout.failure_hook(self.db, self.clock))
         # Webhook processing that continues after the 200 (`close` waits for it), and loops
         # that run until shutdown (Telegram polling).
@@ -127,7 +135,10 @@ class Tandem:
     async def start_background(self, sweep_seconds: float | None = None) -> None:
         sweep_seconds = sweep_seconds or self.settings.scheduler_interval_seconds
         self._stop.clear()
-        await inbound.start_channels(self)
+        # Recover inbound messages a crash left unprocessed. Safe beside other live processes:
+        # each patient is processed under their lock.
+        self.spawn(self.pipeline.sweep_unprocessed(older_than_seconds=0))
+        await inbound.start_channels(self.channels, self.inbound, background=True)
         self._tasks.append(asyncio.create_task(self.dispatcher.run(self._stop)))
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._add_job(self.sweep, sweep_seconds)
@@ -140,7 +151,7 @@ class Tandem:
     async def start_web(self) -> None:
         """A web-only process (TANDEM_BACKGROUND=off): channels ready to parse webhooks and
         send, no loops; `tandem worker` processes run those."""
-        await inbound.start_channels(self, background=False)
+        await inbound.start_channels(self.channels, self.inbound, background=False)
 
     def _add_job(self, job: Callable[[], Awaitable[Any]], seconds: float) -> None:
         """An interval job whose running tick shutdown can wait for (its transaction finishes)."""

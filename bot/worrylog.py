@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from bot.actions import Turn
+from bot.chain import Result
 from bot.facts import load_facts, set_facts
 from bot.menu import typed_label
 from flows.steps.question import QuestionStep
@@ -20,7 +21,6 @@ from flows.texts import render
 from storage import repo
 from storage.models import Message
 
-ORDER_WORRY_LOG = 45  # after scheduling commands (40), before the menu (50)
 MAX_SAVED = 30  # the oldest go first; worry time shows ten at a time
 TEXTS_FLOW = "anx_worry"
 
@@ -56,20 +56,20 @@ def _text(turn: Turn, key: str) -> str:
     return render(flow.text(key, turn.patient.locale), {"site": site, "patient": {}})
 
 
-async def worry_log(turn: Turn, message: Message) -> bool:
+async def worry_log(turn: Turn, message: Message) -> Result:
     """Interceptor: save a WORRY text for worry time; True when it was one."""
     worry = parse_worry(message.body)
     if worry is None or turn.patient.consent_given is not True:
-        return False
+        return Result.CONTINUE
     if await _flow_wants_text(turn) or await typed_label(turn, message) is not None:
-        return False
+        return Result.CONTINUE
     if not worry:
         await turn.send(_text(turn, "log_howto"))
-        return True
+        return Result.HANDLED
     saved = list((await load_facts(turn.session, turn.patient.id)).get("anx_worries") or [])
     saved = ([*saved, worry])[-MAX_SAVED:]
     await set_facts(turn.session, turn.patient.id, {"anx_worries": saved}, turn.now)
     # Counts only: the worry's words stay in the fact, out of the audit log.
     await turn.log("worry_logged", {"chars": len(worry), "saved": len(saved)})
     await turn.send(_text(turn, "log_saved"))
-    return True
+    return Result.HANDLED

@@ -22,13 +22,11 @@ end (no `then:`), so the patient's daily check-in and program schedule carry on 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
-
-if TYPE_CHECKING:
-    from flows.library import FlowLibrary
 
 GROUPS = ("ba", "anxiety", "tools")
 PROGRAM_GROUPS = {
@@ -54,7 +52,21 @@ class MenuEntry:
     label: str  # rendered in the patient's locale
 
 
-def entries(library: FlowLibrary, program: str | None, locale: str) -> list[MenuEntry]:
+class _Listed(Protocol):
+    id: str
+    menu: MenuSpec | None
+
+    def text(self, key: str, locale: str) -> str: ...
+
+
+class _Library(Protocol):
+    """What the menu reads of the flow library (flows/library.py)."""
+
+    @property
+    def current(self) -> Mapping[str, _Listed]: ...
+
+
+def entries(library: _Library, program: str | None, locale: str) -> list[MenuEntry]:
     """The menu for a patient on `program`, in display order."""
     groups = PROGRAM_GROUPS.get(program or "", ("ba", "anxiety", "tools"))
     visible = VISIBLE.get(program or "", set(GROUPS))

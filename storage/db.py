@@ -88,7 +88,11 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 20, pool_timeout: float = 10.0) -> None:
         self.url = url
         self.engine = create_engine(url, pool_size=pool_size, pool_timeout=pool_timeout)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # What every session of this database carries in `Session.info` (the process's
+        # escalation policy, where alerts go): configuration passed with the session, so two
+        # services in one process never share it.
+        self.context: dict[str, Any] = {}
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, info=self.context)
         self.is_postgres = self.engine.dialect.name == "postgresql"
 
     def session(self) -> AsyncSession:

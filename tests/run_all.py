@@ -1,17 +1,23 @@
 """`make test`: the whole suite on SQLite, then the database tests again on PostgreSQL.
 
 Where PostgreSQL is unreachable the second half is skipped with a notice, except under CI=true,
-where that is an error.
+where that is an error. The SQLite half runs under coverage (branch coverage of bot, flows and
+storage in the test process; servers started as subprocesses are not counted) and its figures
+are printed at the end; `.venv/bin/coverage html` makes the full report. No gate: the figure is
+for reading, not for failing the build.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
+import tempfile
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+SIMULATION = "tests/bot/study/test_simulation.py"
 
 
 async def _reachable(url: str) -> str | None:
@@ -27,15 +33,53 @@ async def _reachable(url: str) -> str | None:
         await db.close()
 
 
-def _pytest(backend: str, *extra: str) -> int:
+def _pytest(backend: str, *extra: str, coverage: bool = False) -> int:
     env = {**os.environ, "TANDEM_TEST_DB": backend}
     print(f"\n=== tests on {backend} ===", flush=True)
-    return subprocess.call([sys.executable, "-m", "pytest", *extra], env=env)
+    runner = ["coverage", "run", "-m", "pytest"] if coverage else ["pytest"]
+    return subprocess.call([sys.executable, "-m", *runner, *extra], env=env)
+
+
+def _coverage_summary() -> None:
+    """Branch and line coverage per package, from the SQLite half."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = os.path.join(folder, "coverage.json")
+        done = subprocess.call(
+            [sys.executable, "-m", "coverage", "json", "-q", "-o", out],
+            stdout=subprocess.DEVNULL,
+        )
+        if done != 0:
+            print("NOTICE: no coverage data to report")
+            return
+        with open(out, encoding="utf-8") as f:
+            files = json.load(f)["files"]
+    totals: dict[str, list[int]] = {}
+    for path, data in files.items():
+        package = path.replace(os.sep, "/").split("/")[0]
+        summary = data["summary"]
+        row = totals.setdefault(package, [0, 0, 0, 0])
+        row[0] += summary["covered_lines"]
+        row[1] += summary["num_statements"]
+        row[2] += summary["covered_branches"]
+        row[3] += summary["num_branches"]
+    print("\n=== coverage (SQLite half, in-process) ===")
+    for package, (lines, statements, branches, all_branches) in sorted(totals.items()):
+        print(
+            f"{package:<8} lines {100 * lines / max(1, statements):5.1f}%"
+            f"  branches {100 * branches / max(1, all_branches):5.1f}%"
+        )
 
 
 def main() -> int:
     extra = sys.argv[1:]
-    code = _pytest("sqlite", *extra)
+    if extra:
+        code = _pytest("sqlite", *extra)
+    else:
+        # The six-week study simulation is long and adds little coverage: it runs apart,
+        # without the tracer, so coverage costs the suite as little time as it can.
+        code = _pytest("sqlite", "--deselect", SIMULATION, coverage=True)
+        _coverage_summary()
+        code = _pytest("sqlite", SIMULATION) or code
     url = os.environ.get("TANDEM_TEST_POSTGRES_URL", DEFAULT_PG)
     problem = asyncio.run(_reachable(url))
     if problem is not None:

@@ -5,105 +5,42 @@ invalid fields."""
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import datarights, facts, jsonbody, mbc
+from bot import datarights, facts, mbc
+from bot.api import schedule_routes
 from bot.api import schemas as s
+from bot.api.common import (
+    API_DOC,
+    API_TANDEM,
+    COACH,
+    MAX_ID,
+    PREFIX,
+    UUID_RE,
+    ApiError,
+    Handler,
+    error_response,
+    json_response,
+    patient_id_of,
+    read_body,
+    tandem_of,
+    visible_patient,
+)
 from bot.api.openapi import document
 from bot.coaching import accounts, escalations, notes
 from bot.coaching.escalations import EscalationError
 from bot.coaching.service import NotFound
 from bot.coaching.takeover import TakeoverError
+from bot.research import api as research_api
 from bot.scheduling import zones
 from bot.service import Tandem
 from bot.study.allocation import study_arm
 from storage import repo
-from storage.models import Coach, Escalation, Message, Patient, Takeover
-
-PREFIX = "/api/v1"
-COACH = web.RequestKey("tandem_api_coach", Coach)
-API_TANDEM = web.AppKey("tandem_api", Tandem)
-API_DOC = web.AppKey("tandem_api_doc", dict[str, Any])
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_MAX_ID = 2**63 - 1
-M = TypeVar("M", bound=BaseModel)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-def _error(status: int, message: str) -> web.Response:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return web.json_response({"error": message, "status": status}, status=status, headers=headers)
-
-
-def _json(model: BaseModel, status: int = 200) -> web.Response:
-    return web.json_response(text=model.model_dump_json(), status=status)
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err["loc"]) or "body"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
-
-
-async def _body(request: web.Request, model: type[M], *, optional: bool = False) -> M:
-    raw = await request.read()
-    if not raw.strip() and optional:
-        return model()
-    try:
-        data = jsonbody.load(raw)
-    except jsonbody.BadString as exc:
-        raise ApiError(422, str(exc)) from exc
-    except jsonbody.BadJson as exc:
-        raise ApiError(400, f"the body must be JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ApiError(422, "the body must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ApiError(422, _describe(exc)) from exc
-    except ValueError as exc:  # raised from a model validator
-        raise ApiError(422, str(exc)) from exc
-
-
-def _tandem(request: web.Request) -> Tandem:
-    return request.app[API_TANDEM]
-
-
-def _patient_id(request: web.Request) -> str:
-    value = request.match_info["id"].lower()
-    if not _UUID.match(value):
-        raise ApiError(404, "no patient with that id")
-    return value
-
-
-async def _visible_patient(
-    session: AsyncSession, coach: Coach, patient_id: str, *, act: bool = False
-) -> Patient:
-    """The patient, or 404 / 403. `act`: the coach must be allowed to act (take over, write,
-    hand back, change the schedule), not only to read the record."""
-    patient = await session.get(Patient, patient_id)
-    if patient is None or patient.status == datarights.ERASED:
-        raise ApiError(404, "no patient with that id")
-    if not await accounts.may_see_patient(session, coach, patient):
-        raise ApiError(403, "this patient is not in your caseload")
-    if act and not await accounts.may_act_for_patient(session, coach, patient):
-        raise ApiError(403, "you can read this patient's record and notes but not act for them")
-    return patient
+from storage.models import Escalation, Message, Patient, Takeover
 
 
 async def _patient_out(session: AsyncSession, patient: Patient) -> s.PatientOut:
@@ -174,8 +111,8 @@ def _int_query(request: web.Request, name: str, default: int, low: int, high: in
 
 async def create_patient(request: web.Request) -> web.Response:
     coach = request[COACH]
-    body = await _body(request, s.PatientCreate)
-    tandem = _tandem(request)
+    body = await read_body(request, s.PatientCreate)
+    tandem = tandem_of(request)
     now = tandem.clock.now()
     async with tandem.db.session() as session, session.begin():
         if await repo.find_patient(session, body.channel, body.address) is not None:
@@ -209,7 +146,7 @@ async def create_patient(request: web.Request) -> web.Response:
         await repo.log(session, now, "patient_created_by_api", patient.id, {"coach_id": coach.id})
         await tandem.pipeline.enrolled(session, patient, now)  # a study allocates the arm here
     await tandem.pipeline.start_flow(patient.id, "onboarding")
-    return _json(s.PatientCreated(id=patient.id), 201)
+    return json_response(s.PatientCreated(id=patient.id), 201)
 
 
 async def find_patient(request: web.Request) -> web.Response:
@@ -224,7 +161,7 @@ async def find_patient(request: web.Request) -> web.Response:
             address = s.e164(address)
         except ValueError as exc:
             raise ApiError(422, str(exc)) from exc
-    tandem = _tandem(request)
+    tandem = tandem_of(request)
     async with tandem.db.session() as session, session.begin():
         patient = await repo.find_patient(session, channel, address)
         # Another coach's patient answers exactly as an unknown address does: a coach cannot
@@ -232,26 +169,26 @@ async def find_patient(request: web.Request) -> web.Response:
         if patient is None or not await accounts.may_see_patient(session, coach, patient):
             raise ApiError(404, "no patient with that channel and address")
         await accounts.record_view(session, coach, patient.id, "profile", tandem.clock.now())
-        return _json(await _patient_out(session, patient))
+        return json_response(await _patient_out(session, patient))
 
 
 async def get_patient(request: web.Request) -> web.Response:
     coach = request[COACH]
-    tandem = _tandem(request)
+    tandem = tandem_of(request)
     async with tandem.db.session() as session, session.begin():
-        patient = await _visible_patient(session, coach, _patient_id(request))
+        patient = await visible_patient(session, coach, patient_id_of(request))
         await accounts.record_view(session, coach, patient.id, "profile", tandem.clock.now())
-        return _json(await _patient_out(session, patient))
+        return json_response(await _patient_out(session, patient))
 
 
 async def update_patient(request: web.Request) -> web.Response:
     coach = request[COACH]
-    tandem = _tandem(request)
+    tandem = tandem_of(request)
     async with tandem.db.session() as session:
-        await _visible_patient(session, coach, _patient_id(request))  # 403/404 before the body
-    body = await _body(request, s.PatientUpdate)
+        await visible_patient(session, coach, patient_id_of(request))  # 403/404 before the body
+    body = await read_body(request, s.PatientUpdate)
     async with tandem.db.session() as session, session.begin():
-        patient = await repo.lock_patient(session, _patient_id(request))
+        patient = await repo.lock_patient(session, patient_id_of(request))
         if patient is None:
             raise ApiError(404, "no patient with that id")
         changed: dict[str, str | None] = {}
@@ -267,16 +204,16 @@ async def update_patient(request: web.Request) -> web.Response:
             {"fields": sorted(changed), "by": f"coach:{coach.id}", **changed},
         )
         await session.flush()
-        return _json(await _patient_out(session, patient))
+        return json_response(await _patient_out(session, patient))
 
 
 async def list_messages(request: web.Request) -> web.Response:
     coach = request[COACH]
-    tandem = _tandem(request)
-    after = _int_query(request, "after", 0, 0, _MAX_ID)
+    tandem = tandem_of(request)
+    after = _int_query(request, "after", 0, 0, MAX_ID)
     limit = _int_query(request, "limit", 100, 1, 500)
     async with tandem.db.session() as session, session.begin():
-        patient = await _visible_patient(session, coach, _patient_id(request))
+        patient = await visible_patient(session, coach, patient_id_of(request))
         rows = await session.execute(
             select(Message)
             .where(Message.patient_id == patient.id, Message.id > after)
@@ -285,66 +222,66 @@ async def list_messages(request: web.Request) -> web.Response:
         )
         messages = [_message_out(m) for m in rows.scalars()]
         await accounts.record_view(session, coach, patient.id, "messages", tandem.clock.now())
-    return _json(s.MessageList(messages=messages))
+    return json_response(s.MessageList(messages=messages))
 
 
 async def send_message(request: web.Request) -> web.Response:
     coach = request[COACH]
-    tandem = _tandem(request)
-    patient_id = _patient_id(request)
+    tandem = tandem_of(request)
+    patient_id = patient_id_of(request)
     async with tandem.db.session() as session:
-        await _visible_patient(session, coach, patient_id, act=True)
-    body = await _body(request, s.CoachMessage)
+        await visible_patient(session, coach, patient_id, act=True)
+    body = await read_body(request, s.CoachMessage)
     message = await tandem.coaching.coach_message(patient_id, coach, body.text)
-    return _json(_message_out(message), 201)
+    return json_response(_message_out(message), 201)
 
 
 async def list_notes(request: web.Request) -> web.Response:
     coach = request[COACH]
-    tandem = _tandem(request)
+    tandem = tandem_of(request)
     async with tandem.db.session() as session, session.begin():
-        patient = await _visible_patient(session, coach, _patient_id(request))
+        patient = await visible_patient(session, coach, patient_id_of(request))
         found = await notes.latest(session, patient.id, limit=200)
         await accounts.record_view(session, coach, patient.id, "notes", tandem.clock.now())
         out = [s.NoteOut.model_validate(n, from_attributes=True) for n in found]
-    return _json(s.NoteList(notes=out))
+    return json_response(s.NoteList(notes=out))
 
 
 async def add_note(request: web.Request) -> web.Response:
     coach = request[COACH]
-    tandem = _tandem(request)
-    patient_id = _patient_id(request)
+    tandem = tandem_of(request)
+    patient_id = patient_id_of(request)
     async with tandem.db.session() as session:
-        await _visible_patient(session, coach, patient_id)  # reading the record allows notes
-    body = await _body(request, s.NoteIn)
+        await visible_patient(session, coach, patient_id)  # reading the record allows notes
+    body = await read_body(request, s.NoteIn)
     async with tandem.db.session() as session, session.begin():
         note = await notes.add(session, patient_id, coach, body.text, tandem.clock.now())
         out = s.NoteOut.model_validate(note, from_attributes=True)
-    return _json(out, 201)
+    return json_response(out, 201)
 
 
 async def take_over(request: web.Request) -> web.Response:
     coach = request[COACH]
-    tandem = _tandem(request)
-    patient_id = _patient_id(request)
+    tandem = tandem_of(request)
+    patient_id = patient_id_of(request)
     async with tandem.db.session() as session:
-        await _visible_patient(session, coach, patient_id, act=True)
-    return _json(_takeover_out(await tandem.coaching.take_over(patient_id, coach)))
+        await visible_patient(session, coach, patient_id, act=True)
+    return json_response(_takeover_out(await tandem.coaching.take_over(patient_id, coach)))
 
 
 async def release(request: web.Request) -> web.Response:
     coach = request[COACH]
-    tandem = _tandem(request)
-    patient_id = _patient_id(request)
+    tandem = tandem_of(request)
+    patient_id = patient_id_of(request)
     async with tandem.db.session() as session:
-        await _visible_patient(session, coach, patient_id, act=True)
-    body = await _body(request, s.Release, optional=True)
+        await visible_patient(session, coach, patient_id, act=True)
+    body = await read_body(request, s.Release, optional=True)
     result = await tandem.coaching.release(
         patient_id, coach, resume=body.resume, outcome=body.outcome
     )
     if result is None:
         raise ApiError(409, "no takeover is open for this patient")
-    return _json(_takeover_out(result))
+    return json_response(_takeover_out(result))
 
 
 async def list_escalations(request: web.Request) -> web.Response:
@@ -352,7 +289,7 @@ async def list_escalations(request: web.Request) -> web.Response:
     status = request.query.get("status", "open")
     if status not in ("open", "acknowledged", "resolved", "all"):
         raise ApiError(422, "status: one of open, acknowledged, resolved, all")
-    tandem = _tandem(request)
+    tandem = tandem_of(request)
     query = select(Escalation).where(escalations.visible_filter(coach))  # type: ignore[arg-type]
     if status != "all":
         query = query.where(Escalation.status == status)
@@ -360,14 +297,16 @@ async def list_escalations(request: web.Request) -> web.Response:
         rows = await session.execute(query.order_by(Escalation.due_at, Escalation.id).limit(500))
         found = sorted(rows.scalars(), key=lambda e: (escalations.PRIORITIES[e.priority], e.due_at))
     guidance = tandem.settings.safeguarding_guidance
-    return _json(s.EscalationList(escalations=[_escalation_out(e, guidance) for e in found]))
+    return json_response(
+        s.EscalationList(escalations=[_escalation_out(e, guidance) for e in found])
+    )
 
 
 async def acknowledge(request: web.Request) -> web.Response:
     coach = request[COACH]
-    tandem = _tandem(request)
+    tandem = tandem_of(request)
     raw = request.match_info["id"]
-    if not raw.isdigit() or not 0 < int(raw) <= _MAX_ID:
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
         raise ApiError(404, "no escalation with that id")
     async with tandem.db.session() as session:
         esc = await session.get(Escalation, int(raw))
@@ -376,7 +315,7 @@ async def acknowledge(request: web.Request) -> web.Response:
         if not accounts.sees_all(coach) and esc.coach_id not in (None, coach.id):
             raise ApiError(403, "this escalation belongs to another coach")
     esc = await tandem.coaching.acknowledge(int(raw), coach)
-    return _json(_escalation_out(esc, tandem.settings.safeguarding_guidance))
+    return json_response(_escalation_out(esc, tandem.settings.safeguarding_guidance))
 
 
 def _need_admin(request: web.Request) -> None:
@@ -387,9 +326,9 @@ def _need_admin(request: web.Request) -> None:
 async def export_patient(request: web.Request) -> web.Response:
     """Everything held about the patient (admin; audited)."""
     _need_admin(request)
-    tandem = _tandem(request)
+    tandem = tandem_of(request)
     async with tandem.db.session() as session, session.begin():
-        patient = await _visible_patient(session, request[COACH], _patient_id(request))
+        patient = await visible_patient(session, request[COACH], patient_id_of(request))
         data = await datarights.export(session, patient.id)
         assert data is not None
         await repo.log(
@@ -401,9 +340,9 @@ async def export_patient(request: web.Request) -> web.Response:
 async def erase_patient(request: web.Request) -> web.Response:
     """Erase identifiers, bodies and free text everywhere (admin; 204; a tombstone event)."""
     _need_admin(request)
-    tandem = _tandem(request)
+    tandem = tandem_of(request)
     async with tandem.db.session() as session, session.begin():
-        patient = await _visible_patient(session, request[COACH], _patient_id(request))
+        patient = await visible_patient(session, request[COACH], patient_id_of(request))
         await datarights.erase(
             session, patient.id, tandem.clock.now(), f"coach:{request[COACH].id}"
         )
@@ -437,30 +376,30 @@ async def api_auth(request: web.Request, handler: Handler) -> web.StreamResponse
     try:
         token = _bearer(request)
         if token is None:
-            return _error(401, "a bearer token is required (Authorization: Bearer ...)")
-        tandem = _tandem(request)
+            return error_response(401, "a bearer token is required (Authorization: Bearer ...)")
+        tandem = tandem_of(request)
         async with tandem.db.session() as session, session.begin():
             coach = await accounts.coach_for_token(session, token, tandem.clock.now())
         if coach is None:
-            return _error(401, "the bearer token is not valid")
+            return error_response(401, "the bearer token is not valid")
         request[COACH] = coach
         response = await handler(request)
     except ApiError as exc:
         if exc.status == 403 and COACH in request:
             await _audit_denied(request)
-        return _error(exc.status, exc.message)
+        return error_response(exc.status, exc.message)
     except NotFound as exc:
-        return _error(404, f"no {exc} with that id")
+        return error_response(404, f"no {exc} with that id")
     except (TakeoverError, EscalationError) as exc:
-        return _error(409, str(exc))
+        return error_response(409, str(exc))
     return response
 
 
 async def _audit_denied(request: web.Request) -> None:
     """Every refused API access is in the event log, with the coach and what they asked for."""
-    tandem = _tandem(request)
+    tandem = tandem_of(request)
     raw = request.match_info.get("id", "").lower()
-    patient_id = raw if _UUID.match(raw) else None
+    patient_id = raw if UUID_RE.match(raw) else None
     data = {"coach_id": request[COACH].id, "method": request.method, "path": request.path[:200]}
     async with tandem.db.session() as session, session.begin():
         await repo.log(session, tandem.clock.now(), "api_access_denied", patient_id, data)
@@ -500,11 +439,7 @@ def setup(app: web.Application, tandem: Tandem) -> None:
     r.add_post(PREFIX + "/patients/{id}/notes", add_note)
     r.add_post(PREFIX + "/patients/{id}/takeover", take_over)
     r.add_post(PREFIX + "/patients/{id}/release", release)
-    from bot.api import schedule_routes  # it builds on this module's helpers
-
     schedule_routes.add_routes(r)
-    from bot.research import api as research_api  # builds on this module's helpers
-
     research_api.add_routes(r)
     r.add_get(PREFIX + "/escalations", list_escalations)
     r.add_post(PREFIX + "/escalations/{id}/acknowledge", acknowledge)

@@ -13,8 +13,16 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import schemas as s
-from bot.api.routes import COACH, PREFIX, ApiError, _body, _json, _patient_id, _tandem
-from bot.api.routes import _visible_patient as visible_patient
+from bot.api.common import (
+    COACH,
+    PREFIX,
+    ApiError,
+    json_response,
+    patient_id_of,
+    read_body,
+    tandem_of,
+    visible_patient,
+)
 from bot.scheduling import control, store
 from bot.scheduling.store import parse_hhmm
 from storage import repo
@@ -39,14 +47,14 @@ async def _schedule_out(session: AsyncSession, patient: Patient) -> s.ScheduleOu
 
 async def _visible(request: web.Request) -> None:
     """403/404 before the body is looked at, as the other routes do."""
-    async with _tandem(request).db.session() as session:
-        await visible_patient(session, request[COACH], _patient_id(request), act=True)
+    async with tandem_of(request).db.session() as session:
+        await visible_patient(session, request[COACH], patient_id_of(request), act=True)
 
 
 async def _change(request: web.Request, apply: Change) -> web.Response:
     """Run `apply` on the locked patient; answer with the schedule as it now is."""
-    async with _tandem(request).db.session() as session, session.begin():
-        patient = await repo.lock_patient(session, _patient_id(request))
+    async with tandem_of(request).db.session() as session, session.begin():
+        patient = await repo.lock_patient(session, patient_id_of(request))
         if patient is None:
             raise ApiError(404, "no patient with that id")
         try:
@@ -54,13 +62,13 @@ async def _change(request: web.Request, apply: Change) -> web.Response:
         except control.PatientStateError as exc:
             raise ApiError(409, str(exc)) from exc
         await session.flush()
-        return _json(await _schedule_out(session, patient))
+        return json_response(await _schedule_out(session, patient))
 
 
 async def set_checkin_time(request: web.Request) -> web.Response:
-    tandem = _tandem(request)
+    tandem = tandem_of(request)
     await _visible(request)
-    body = await _body(request, s.CheckinTime)
+    body = await read_body(request, s.CheckinTime)
 
     async def apply(session: AsyncSession, patient: Patient, by: str) -> None:
         at, now = parse_hhmm(body.checkin_time), tandem.clock.now()
@@ -70,9 +78,9 @@ async def set_checkin_time(request: web.Request) -> web.Response:
 
 
 async def set_timezone(request: web.Request) -> web.Response:
-    tandem = _tandem(request)
+    tandem = tandem_of(request)
     await _visible(request)
-    body = await _body(request, s.TimezoneChange)
+    body = await read_body(request, s.TimezoneChange)
 
     async def apply(session: AsyncSession, patient: Patient, by: str) -> None:
         now = tandem.clock.now()
@@ -82,9 +90,9 @@ async def set_timezone(request: web.Request) -> web.Response:
 
 
 async def pause(request: web.Request) -> web.Response:
-    tandem = _tandem(request)
+    tandem = tandem_of(request)
     await _visible(request)
-    body = await _body(request, s.PauseRequest, optional=True)
+    body = await read_body(request, s.PauseRequest, optional=True)
 
     async def apply(session: AsyncSession, patient: Patient, by: str) -> None:
         await control.pause(session, patient, body.days, tandem.clock.now(), by=by)
@@ -93,7 +101,7 @@ async def pause(request: web.Request) -> web.Response:
 
 
 async def resume(request: web.Request) -> web.Response:
-    tandem = _tandem(request)
+    tandem = tandem_of(request)
     await _visible(request)
 
     async def apply(session: AsyncSession, patient: Patient, by: str) -> None:

@@ -18,6 +18,7 @@ from bot.coaching.events import LiveEvent, publish_after_commit
 from bot.coaching.texts import text
 from bot.settings import DEFAULT_SLA_MINUTES
 from storage import repo
+from storage.db import Database
 from storage.models import Coach, Escalation, Patient
 
 REASONS = ("risk", "human_request", "disengaged", "worsening", "undeliverable")
@@ -51,12 +52,18 @@ class Policy:
         return now + timedelta(minutes=minutes)
 
 
-_policy = Policy()
+_DEFAULT_POLICY = Policy()
+_KEY = "tandem_escalation_policy"
 
 
-def configure(policy: Policy) -> None:
-    global _policy
-    _policy = policy
+def configure(db: Database, policy: Policy) -> None:
+    """Every session of `db` uses `policy` (without one: the default SLAs)."""
+    db.context[_KEY] = policy
+
+
+def policy_of(session: AsyncSession) -> Policy:
+    found: Policy | None = session.sync_session.info.get(_KEY)
+    return found or _DEFAULT_POLICY
 
 
 def _live(kind: str, esc: Escalation, now: datetime, **data: object) -> LiveEvent:
@@ -99,7 +106,7 @@ async def open_escalation(
         raised = PRIORITIES[priority] < PRIORITIES[existing.priority]
         if raised:
             existing.priority = priority
-            existing.due_at = min(existing.due_at, _policy.due(reason, priority, now))
+            existing.due_at = min(existing.due_at, policy_of(session).due(reason, priority, now))
             if existing.status == "acknowledged":
                 existing.status = "open"  # more pressing now: needs a fresh acknowledgement
         marked = safeguarding and not existing.safeguarding
@@ -132,7 +139,7 @@ async def open_escalation(
         status="open",
         coach_id=patient.coach_id,
         created_at=now,
-        due_at=_policy.due(reason, priority, now),
+        due_at=policy_of(session).due(reason, priority, now),
         repeats=0,
         safeguarding=safeguarding,
         alerted="nobody",
@@ -202,12 +209,12 @@ async def _alert_first(session: AsyncSession, esc: Escalation, now: datetime) ->
     coaches = await route(session, esc, now)
     body = text(
         "coach_alert",
-        _policy.locale,
-        program=_policy.program,
+        policy_of(session).locale,
+        program=policy_of(session).program,
         priority=esc.priority,
         reason=_reason_label(esc),
         patient=esc.patient_id[:8],
-        link=notify.console_link(esc.patient_id),
+        link=notify.console_link(session, esc.patient_id),
     )
     for coach in coaches:
         await notify.alert(
@@ -228,11 +235,11 @@ async def _oncall(session: AsyncSession, esc: Escalation, why: str, now: datetim
     # A lock screen shows this: program, priority, reason and a link; never the patient's words.
     body = text(
         "oncall_alert",
-        _policy.locale,
-        program=_policy.program,
+        policy_of(session).locale,
+        program=policy_of(session).program,
         priority=esc.priority,
         reason=_reason_label(esc),
-        link=notify.console_link(esc.patient_id),
+        link=notify.console_link(session, esc.patient_id),
     )
     if await notify.alert_oncall(
         session, body, patient_id=esc.patient_id, escalation_id=esc.id, why=why, at=now
@@ -282,13 +289,13 @@ async def notify_backups(session: AsyncSession, esc: Escalation, now: datetime) 
     esc.backup_notified_at = now
     body = text(
         "coach_backup_alert",
-        _policy.locale,
-        program=_policy.program,
+        policy_of(session).locale,
+        program=policy_of(session).program,
         escalation=esc.id,
         priority=esc.priority,
         reason=_reason_label(esc),
         patient=esc.patient_id[:8],
-        link=notify.console_link(esc.patient_id),
+        link=notify.console_link(session, esc.patient_id),
     )
     notified = []
     for coach in await backups(session, esc):

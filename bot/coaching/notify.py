@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.coaching.events import after_commit
 from storage import repo
+from storage.db import Database
 from storage.models import Coach, OutboxItem
 
 log = structlog.get_logger("tandem.coaching.notify")
@@ -46,28 +47,30 @@ class Alerts:
         return bool(self.oncall_phone) and ONCALL_CHANNEL in self.channels
 
 
-_alerts = Alerts(channels={})
+_NOWHERE = Alerts(channels={})
+_KEY = "tandem_alerts"
 
 
-def configure(alerts: Alerts) -> None:
-    global _alerts
-    _alerts = alerts
+def configure(db: Database, alerts: Alerts) -> None:
+    """Every session of `db` sends staff alerts as `alerts` says (without: none can go out)."""
+    db.context[_KEY] = alerts
 
 
-def current() -> Alerts:
-    return _alerts
+def alerts_of(session: AsyncSession) -> Alerts:
+    found: Alerts | None = session.sync_session.info.get(_KEY)
+    return found or _NOWHERE
 
 
-def console_link(patient_id: str) -> str:
+def console_link(session: AsyncSession, patient_id: str) -> str:
     """The patient's page in the coach console (what alerts point to: never the patient's words)."""
-    return f"{_alerts.public_url}/console/patients/{patient_id}"
+    return f"{alerts_of(session).public_url}/console/patients/{patient_id}"
 
 
 async def queue_staff_text(
     session: AsyncSession, channel: str, address: str, body: str, now: datetime
 ) -> OutboxItem | None:
     """Queue a text to a staff phone in the caller's transaction; None if `channel` is off."""
-    if channel not in _alerts.channels:
+    if channel not in alerts_of(session).channels:
         return None
     item = OutboxItem(
         audience=STAFF,
@@ -85,7 +88,7 @@ async def queue_staff_text(
     )
     session.add(item)
     await session.flush()
-    wake = _alerts.wake
+    wake = alerts_of(session).wake
     if wake is not None:
         after_commit(session, wake)
     return item
@@ -128,9 +131,11 @@ async def alert_oncall(
     at: datetime,
 ) -> bool:
     """Queue a text to the on-call phone; False (and recorded) when none can be sent."""
-    if not _alerts.oncall_phone:
+    if not alerts_of(session).oncall_phone:
         return False
-    item = await queue_staff_text(session, ONCALL_CHANNEL, _alerts.oncall_phone, body, at)
+    item = await queue_staff_text(
+        session, ONCALL_CHANNEL, alerts_of(session).oncall_phone, body, at
+    )
     if item is None:
         # Start-up already logged that the SMS channel is off; record each alert that could not go.
         await repo.log(

@@ -1,12 +1,12 @@
-"""The safety interceptor (ORDER_SAFETY): every inbound message, in every state, is checked for
-risk before anything else, and the crisis response is queued at once. The hold interceptor
-(ORDER_TAKEOVER) keeps the flow engine away from messages safety answered and from patients whose
-bot is paused (a coach's takeover or a risk hold); those messages go to the coach.
+"""The safety link (Stage.SAFETY): every inbound message, in every state, is checked for risk
+before anything else, and the crisis response is queued at once. The takeover link
+(Stage.TAKEOVER) ends the chain for messages safety held and for patients whose bot is paused (a
+coach's takeover or a risk hold); those messages go to the coach.
 
 While a coach has taken the conversation over the bot says nothing of its own: no question
 (the safety check included) takes the patient's words, and only a new disclosure still sends the
-help lines. Safety never returns "handled": opt-out (ORDER_OPT_OUT) still sees "STOP" in a
-crisis message, and the hold interceptor stops the flow engine.
+help lines. Safety never answers HANDLED, only HOLD: opt-out (Stage.OPT_OUT) still sees "STOP"
+in a crisis message, and the takeover link keeps the flow engine out.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import structlog
 
 from bot import optout
 from bot.actions import Turn
+from bot.chain import Result
 from bot.coaching import crisis, escalations, held, safetycheck
 from bot.coaching.events import LiveEvent, publish_after_commit
 from bot.coaching.takeover import open_takeover
@@ -38,14 +39,14 @@ def _when(span: timedelta, locale: str) -> str:
 
 
 class SafetyLayer:
-    async def intercept(self, turn: Turn, message: Message) -> bool:
+    async def intercept(self, turn: Turn, message: Message) -> Result:
         """Check one inbound message; queue the crisis response when it shows risk."""
         found = assess(message.body, turn.patient.locale)
         if turn.patient.bot_paused and await open_takeover(turn.session, turn.patient.id):
             await safetycheck.cancel(turn, "takeover")
             if found.urgent:
                 await self._disclosure_in_takeover(turn, found)
-            return False  # the hold interceptor keeps it for the coach
+            return Result.CONTINUE  # the takeover link keeps it for the coach
         compliance = optout.keyword(message.body or "")[0] in _COMPLIANCE
         check = None if compliance else safetycheck.active(turn)
         if (
@@ -55,10 +56,10 @@ class SafetyLayer:
         ):
             # SOS or PLAN in the middle of the check: answered, then the question stands.
             await safetycheck.repeat(turn, check)
-            turn.held = True
+            return Result.HOLD
         elif check is not None:
             await safetycheck.reply(turn, message, check, found)
-            turn.held = True
+            return Result.HOLD
         elif found.urgent:
             await safetycheck.respond(
                 turn,
@@ -68,29 +69,30 @@ class SafetyLayer:
                 categories=crisis.categories(found),
                 safeguarding=crisis.safeguarding(found),
             )
-            turn.held = True
+            return Result.HOLD
         elif found.wants_human:
             await self._human(turn)
-            turn.held = True
+            return Result.HOLD
         elif compliance:
-            return False
+            return Result.CONTINUE
         elif await held.keyword(turn, message):
-            turn.held = True
+            return Result.HOLD
         elif turn.patient.bot_paused and turn.patient.status != "opted_out":
             await held.on_message(turn, message)
-            turn.held = True
-        return False
+            return Result.HOLD
+        return Result.CONTINUE
 
-    async def hold(self, turn: Turn, message: Message) -> bool:
-        """Keep the flow engine out when safety answered or the bot is paused for this patient."""
+    async def hold(self, turn: Turn, message: Message) -> Result:
+        """The takeover link: the chain ends here when safety held the turn or the bot is
+        paused for this patient (a coach has the conversation)."""
         if turn.patient.bot_paused:
             publish_after_commit(
                 turn.session,
                 LiveEvent("patient_message", turn.now, turn.patient.id, data={"id": message.id}),
             )
             await turn.log("held_for_coach", {"message_id": message.id})
-            return True
-        return turn.held
+            return Result.HANDLED
+        return Result.HANDLED if turn.held else Result.CONTINUE
 
     async def _disclosure_in_takeover(self, turn: Turn, found: RiskAssessment) -> None:
         """The coach is there: help lines go out and the coach is alerted, nothing is asked."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.api.routes import COACH, PREFIX, ApiError, _tandem
+from bot.api.common import COACH, PREFIX, ApiError, tandem_of
 from bot.research.cli import window_of
 from bot.research.export import FILES, Request, write_export
 
@@ -45,7 +45,7 @@ async def download(request: web.Request) -> web.StreamResponse:
     except ValueError as exc:
         raise ApiError(422, str(exc)) from None
     identified = _flag(request.query.get("identified", ""))
-    tandem = _tandem(request)
+    tandem = tandem_of(request)
     now = tandem.clock.now()
     work = Path(tempfile.mkdtemp(prefix="tandem-export-"))
     try:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot import mbc
-from bot.actions import Turn
+from bot.actions import Handler, Turn
+from bot.chain import Result
 from bot.scheduling import control, measures, store, texts, zones
 from flows import model as m
 from flows.commands import Pause, Resume, SetCheckinTime, parse_command
@@ -77,15 +78,15 @@ async def zone_update(turn: Turn, action: m.UpdatePatient) -> None:
         )
 
 
-async def commands(turn: Turn, message: Message) -> bool:
+async def commands(turn: Turn, message: Message) -> Result:
     """Handle a scheduling command; anything else goes on to the flows."""
     await guess_timezone(turn)
     command = parse_command(message.body or "")
     patient = turn.patient
     if command is None or patient.status not in control.SCHEDULABLE:
-        return False  # opted out or discharged: other areas answer them
+        return Result.CONTINUE  # opted out or discharged: other areas answer them
     if patient.consent_given is not True or not patient.checkin_time:
-        return False  # not onboarded yet: the onboarding flow reads times itself
+        return Result.CONTINUE  # not onboarded yet: the onboarding flow reads times itself
     settings = turn.pipeline.settings
     locale = patient.locale
     if isinstance(command, SetCheckinTime):
@@ -113,22 +114,18 @@ async def commands(turn: Turn, message: Message) -> bool:
         )
     await turn.send(reply)  # a reply to the patient's own message: exempt from quiet hours
     await turn.log("message_queued", {"key": f"scheduling.{type(command).__name__}"})
-    return True
+    return Result.HANDLED
 
 
 def install(pipeline: Pipeline) -> None:
-    """Register the Schedule and UpdatePatient handlers, the commands interceptor and the
-    time-zone facts on `pipeline`."""
-    from bot.pipeline import ORDER_COMMANDS
+    """Register the Schedule and UpdatePatient handlers and the time-zone facts on `pipeline`
+    (its `commands` link is registered with the others in bot/service.py)."""
 
-    update_patient = pipeline.handlers.handler(m.UpdatePatient)
-
-    async def update_with_zone(turn: Turn, action: m.UpdatePatient) -> None:
+    async def update_with_zone(turn: Turn, action: m.UpdatePatient, update: Handler) -> None:
         await zone_update(turn, action)
-        await update_patient(turn, action)
+        await update(turn, action)
 
     mbc.install(pipeline)  # measure history, outcomes, non-response (with the cadence)
     pipeline.handlers.register(m.Schedule, handle_schedule)
-    pipeline.handlers.register(m.UpdatePatient, update_with_zone)
+    pipeline.handlers.wrap(m.UpdatePatient, update_with_zone)
     pipeline.fact_providers.append(zones.timezone_facts)
-    pipeline.add_interceptor(commands, ORDER_COMMANDS)

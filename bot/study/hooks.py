@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.actions import Turn
+from bot.actions import Handler, Turn
 from bot.study import allocation, points
 from bot.study.config import Study
 from bot.study.runner import StudyRunner
@@ -40,9 +40,8 @@ def install(pipeline: Pipeline, study: Study) -> StudyRunner:
         await enrol(session, study, patient, now)
 
     pipeline.enrolment_hooks.append(on_enrolment)
-    escalate = pipeline.handlers.handler(m.Escalate)
 
-    async def arm_escalate(turn: Turn, action: m.Escalate) -> None:
+    async def arm_escalate(turn: Turn, action: m.Escalate, escalate: Handler) -> None:
         if action.reason in ROUTINE_REASONS:
             arm = study.arm(await allocation.arm_of(turn.session, study, turn.patient.id))
             if arm is not None and not arm.coaching:
@@ -51,5 +50,5 @@ def install(pipeline: Pipeline, study: Study) -> StudyRunner:
                 return
         await escalate(turn, action)
 
-    pipeline.handlers.register(m.Escalate, arm_escalate)
+    pipeline.handlers.wrap(m.Escalate, arm_escalate)
     return StudyRunner(pipeline, study)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -13,8 +13,13 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from flows import model as m
 from flows.texts import evaluate, render
 
-if TYPE_CHECKING:
-    from flows.compiler import CompiledFlow
+
+class FlowView(Protocol):
+    """What a step sees of the compiled flow it belongs to (flows/compiler.py)."""
+
+    id: str
+
+    def text(self, key: str, locale: str) -> str: ...
 
 
 # Patient columns as templates know them: `patient.name` reads `display_name`.
@@ -53,7 +58,7 @@ Outcome = Goto | Wait | End | Call
 class Runtime:
     """The mutable side of one engine step: variables, actions emitted, retry counters."""
 
-    def __init__(self, flow: CompiledFlow, ctx: m.Context, run: m.RunState) -> None:
+    def __init__(self, flow: FlowView, ctx: m.Context, run: m.RunState) -> None:
         self.flow = flow
         self.ctx = ctx
         self.state = run.state

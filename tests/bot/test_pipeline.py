@@ -6,6 +6,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
+from bot.chain import Result, Stage
 from bot.service import Tandem
 from storage.models import Event, FlowRun, Message, OutboxItem, Patient
 from tests.helpers import last_id, outbound, say
@@ -61,17 +62,17 @@ async def test_duplicate_provider_id_is_stored_once_and_answered_once(tandem: Ta
 
 
 async def test_failing_step_keeps_message_marked_failed(tandem: Tandem) -> None:
-    async def explode(turn: object, message: Message) -> bool:
+    async def explode(turn: object, message: Message) -> Result:
         raise RuntimeError("boom")
 
-    tandem.pipeline.interceptors.append(explode)
+    tandem.pipeline.chain.add(Stage.MENU + 1, explode)
     receipt = await say(tandem, "hi")
     async with tandem.db.session() as session:
         msg = await session.get(Message, receipt.message_id)
         assert msg is not None and msg.status == "failed"
         assert msg.error is not None and "boom" in msg.error
         assert await session.scalar(select(func.count()).select_from(FlowRun)) == 0
-    tandem.pipeline.interceptors.clear()
+    tandem.pipeline.chain.remove(explode)
     await say(tandem, "hello again")
     assert len(await outbound(tandem, receipt.patient_id)) == 3
 
@@ -83,17 +84,17 @@ async def test_fifty_concurrent_messages_processed_one_at_a_time_in_order(tandem
     active = 0
     most = 0
 
-    async def watch(turn: object, message: Message) -> bool:
+    async def watch(turn: object, message: Message) -> Result:
         nonlocal active, most
         active += 1
         most = max(most, active)
         await asyncio.sleep(0)  # let other requests run if anything allowed them in
         seen.append(message.id)
         active -= 1
-        return False
+        return Result.CONTINUE
 
     # Right after safety: it sees every message, whatever later interceptors (the menu) handle.
-    tandem.pipeline.add_interceptor(watch, 11)
+    tandem.pipeline.chain.add(Stage.SAFETY + 1, watch)
     texts = [str(i % 11) for i in range(50)]
     receipts = await asyncio.gather(*(say(tandem, t, mid=f"c{i}") for i, t in enumerate(texts)))
     ids = sorted(r.message_id or 0 for r in receipts)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.actions import Turn
-from bot.pipeline import ORDER_OPT_OUT
+from bot.chain import Result, Stage
 from bot.service import Tandem
 from storage.models import Escalation, Event, Message, OutboxItem, Patient, SafetyPlan
 from tests.helpers import last_id, outbound, say
@@ -109,10 +109,10 @@ async def test_resources_jump_ahead_of_queued_messages(tandem: Tandem) -> None:
 async def test_resources_go_out_when_the_engine_and_later_interceptors_raise(
     tandem: Tandem,
 ) -> None:
-    async def broken(turn: Turn, message: Message) -> bool:
+    async def broken(turn: Turn, message: Message) -> Result:
         raise RuntimeError("later part is down")
 
-    tandem.pipeline.add_interceptor(broken, ORDER_OPT_OUT)
+    tandem.pipeline.chain.add(Stage.OPT_OUT, broken)
     receipt = await say(tandem, "I am going to end my life tonight")
     sent = await outbound(tandem, receipt.patient_id)
     assert RESOURCES_US in sent[0] and sent[1] == QUESTION_EN
@@ -169,10 +169,11 @@ async def test_opted_out_patient_still_gets_resources(tandem: Tandem) -> None:
         assert patient is not None
         patient.status = "opted_out"
 
-    async def swallow_opted_out(turn: Turn, message: Message) -> bool:
-        return turn.patient.status == "opted_out"  # what the opt-out layer does
+    async def swallow_opted_out(turn: Turn, message: Message) -> Result:
+        opted_out = turn.patient.status == "opted_out"  # what the opt-out layer does
+        return Result.HANDLED if opted_out else Result.CONTINUE
 
-    tandem.pipeline.add_interceptor(swallow_opted_out, ORDER_OPT_OUT)
+    tandem.pipeline.chain.add(Stage.OPT_OUT, swallow_opted_out)
     before = await last_id(tandem)
     await say(tandem, "i want to die")
     assert await urgent_bodies(tandem, receipt.patient_id, before) == [
