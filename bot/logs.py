@@ -53,6 +53,8 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 # in the URL): warnings and errors still come through, redacted.
 _QUIET = {
     "httpx": logging.WARNING,
+    # twilio's HTTP client logs request bodies (patient text) at DEBUG.
+    "tandem.twilio.http": logging.WARNING,
     # The database drivers' debug lines repeat each statement with its parameters.
     "aiosqlite": logging.WARNING,
     "asyncpg": logging.WARNING,

@@ -25,6 +25,7 @@ from bot.scheduling.runner import Scheduler
 from bot.settings import Settings
 from bot.study.config import load_study
 from bot.study.hooks import install as install_study
+from flows import safety
 from flows.library import FlowLibrary
 from storage import migrate
 from storage.db import Database
@@ -53,6 +54,7 @@ class Tandem:
             pool_timeout=settings.db_pool_timeout,
         )
         self.library = library or FlowLibrary.load()
+        safety.preload()  # a broken lexicon or crisis table fails the start, not a disclosure
         self.channels = dict(registry.build(settings) if channels is None else channels)
         if dispatcher_config is None:
             horizon = timedelta(hours=settings.outbox_horizon_hours)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -82,6 +83,11 @@ def create_engine(url: str, *, pool_size: int = 20, pool_timeout: float = 10.0) 
     )
 
 
+class TandemSession(Session):
+    """Tandem's own session class: its event hooks (batched writes, after-commit callbacks)
+    attach here, never to SQLAlchemy's `Session` that other code in the process may use."""
+
+
 class Database:
     """The engine plus a session factory; `is_postgres` picks row locking and SKIP LOCKED."""
 
@@ -92,7 +98,9 @@ class Database:
         # escalation policy, where alerts go): configuration passed with the session, so two
         # services in one process never share it.
         self.context: dict[str, Any] = {}
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, info=self.context)
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, info=self.context, sync_session_class=TandemSession
+        )
         self.is_postgres = self.engine.dialect.name == "postgresql"
 
     def session(self) -> AsyncSession:

@@ -17,6 +17,7 @@ from sqlalchemy import Table, bindparam, event, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from storage.db import TandemSession
 from storage.models import Event, Message, OutboxItem
 
 _KEY = "tandem_write_buffer"
@@ -141,14 +142,14 @@ async def write(session: AsyncSession) -> None:
         await session.run_sync(buffer.write_sync)
 
 
-@event.listens_for(Session, "do_orm_execute")
+@event.listens_for(TandemSession, "do_orm_execute")
 def _before_statement(state: ORMExecuteState) -> None:
     buffer = state.session.info.get(_KEY)
     if buffer:
         buffer.write_sync(state.session)
 
 
-@event.listens_for(Session, "before_flush")
+@event.listens_for(TandemSession, "before_flush")
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     buffer = session.info.get(_KEY)
     if buffer:

@@ -37,8 +37,8 @@ STATUS_PATH = "/webhooks/twilio/status"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 # Twilio errors meaning "never retry": the number opted out, is invalid, cannot get SMS, ...
 OPTED_OUT_CODES = frozenset({21610})
+# twilio logs request bodies at DEBUG; bot/logs.py keeps this logger at WARNING or above.
 _quiet = logging.getLogger("tandem.twilio.http")
-_quiet.setLevel(logging.WARNING)  # twilio logs request bodies at DEBUG; never patient text
 
 
 class TwilioSettings(Protocol):

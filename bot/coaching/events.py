@@ -16,6 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
+from storage.db import TandemSession
+
 _PENDING = "tandem_after_commit"
 
 
@@ -78,7 +80,7 @@ def _within(registered: SessionTransaction | None, ended: SessionTransaction) ->
     return False
 
 
-@event.listens_for(Session, "after_commit")
+@event.listens_for(TandemSession, "after_commit")
 def _run_pending(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint was released; the outer transaction may still roll back
@@ -86,7 +88,7 @@ def _run_pending(session: Session) -> None:
         callback()
 
 
-@event.listens_for(Session, "after_soft_rollback")
+@event.listens_for(TandemSession, "after_soft_rollback")
 def _drop_pending(session: Session, previous: SessionTransaction) -> None:
     if not previous.nested:
         session.info.pop(_PENDING, None)

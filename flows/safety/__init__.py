@@ -3,6 +3,15 @@
 from flows.safety.detect import RiskAssessment, RiskSignal, assess
 from flows.safety.resources import CrisisResources, crisis_resources, load_resource_table
 
+
+
+def preload() -> None:
+    """Read the built-in lexicons, model and crisis-line table now: a service calls this as it
+    starts, so a broken file fails the start and the first disclosure waits on no file."""
+    assess("")
+    crisis_resources("en")
+
+
 __all__ = [
     "CrisisResources",
     "RiskAssessment",
@@ -10,4 +19,5 @@ __all__ = [
     "assess",
     "crisis_resources",
     "load_resource_table",
+    "preload",
 ]

@@ -103,16 +103,41 @@ def _start_index(
     return {k: tuple(v) for k, v in index.items()}, tuple(anywhere)
 
 
-_LEXICONS = load_builtin()
-_BY_LANGUAGE = {lx.language: lx for lx in _LEXICONS}
-_TYPOS = _typo_index(_LEXICONS)
-_STARTS, _ANYWHERE = _start_index(_LEXICONS)
+@dataclass(frozen=True)
+class _Tables:
+    """The built-in lexicons and the indexes built from them."""
+
+    lexicons: tuple[Lexicon, ...]
+    by_language: dict[str, Lexicon]
+    typos: dict[str, tuple[Entry, ...]]
+    starts: dict[str, tuple[Entry, ...]]
+    anywhere: tuple[Entry, ...]
+    negation: Negation
+    idioms: tuple[re.Pattern[str], ...]
+    minor: tuple[re.Pattern[str], ...]
+    laughter: frozenset[str]
+
+
+@cache
+def _tables() -> _Tables:
+    """Read on first use, not at import: importing the engine reads no files."""
+    lexicons = load_builtin()
+    starts, anywhere = _start_index(lexicons)
+    return _Tables(
+        lexicons=lexicons,
+        by_language={lx.language: lx for lx in lexicons},
+        typos=_typo_index(lexicons),
+        starts=starts,
+        anywhere=anywhere,
+        negation=_merge_negation(lexicons),
+        idioms=tuple(lx.idioms for lx in lexicons if lx.idioms is not None),
+        minor=tuple(lx.minor for lx in lexicons if lx.minor is not None),
+        laughter=frozenset().union(*(lx.laughter for lx in lexicons)),
+    )
+
+
 # Run-together words ("killmyself") begin with a long first word; short ones never join.
 _MIN_PREFIX = 3
-_NEGATION = _merge_negation(_LEXICONS)
-_IDIOMS = tuple(lx.idioms for lx in _LEXICONS if lx.idioms is not None)
-_MINOR = tuple(lx.minor for lx in _LEXICONS if lx.minor is not None)
-_LAUGHTER = frozenset().union(*(lx.laughter for lx in _LEXICONS))
 # Only these are read as hyperbole beside laughter; ideation, self-harm and abuse never are
 # ("i want to die lol" is still a disclosure).
 _HYPERBOLE_CATEGORIES = frozenset({"hopelessness"})
@@ -120,22 +145,22 @@ _HYPERBOLE_CATEGORIES = frozenset({"hopelessness"})
 
 def _ordered(locale: str) -> tuple[Lexicon, ...]:
     language = locale.replace("-", "_").split("_")[0].lower()
-    first = _BY_LANGUAGE.get(language)
+    first = _tables().by_language.get(language)
     if first is None:
-        return _LEXICONS
-    return (first, *(lx for lx in _LEXICONS if lx is not first))
+        return _tables().lexicons
+    return (first, *(lx for lx in _tables().lexicons if lx is not first))
 
 
 def _mask_idioms(text: str) -> str:
     # Spaces survive the mask so token positions (and the evidence spans) stay aligned.
-    for idioms in _IDIOMS:
+    for idioms in _tables().idioms:
         text = idioms.sub(lambda m: _NOT_SPACE.sub("#", m.group(0)), text)
     return text
 
 
 def _is_negated(tokens: list[str], index: int) -> bool:
     """Whether a negation cue shortly precedes the token at ``index`` in the same clause."""
-    neg = _NEGATION
+    neg = _tables().negation
     if tokens[index] in neg.breaks:
         # The match itself opens a new clause ("not okay, I want to die").
         return False
@@ -199,9 +224,9 @@ class _Scan:
 
     def match_entries(self) -> None:
         for i, token in enumerate(self.tokens):
-            candidates: dict[str, Entry] = {e.id: e for e in _STARTS.get(token, ())}
+            candidates: dict[str, Entry] = {e.id: e for e in _tables().starts.get(token, ())}
             for k in range(_MIN_PREFIX, len(token)):
-                for entry in _STARTS.get(token[:k], ()):
+                for entry in _tables().starts.get(token[:k], ()):
                     candidates.setdefault(entry.id, entry)
             for entry in candidates.values():
                 hit = self.found.get(entry.id)
@@ -210,7 +235,7 @@ class _Scan:
                 match = entry.regex.match(self.text, self.starts[i])
                 if match:
                     self._record_match(entry, match.start(), match.end())
-        for entry in _ANYWHERE:
+        for entry in _tables().anywhere:
             for match in entry.regex.finditer(self.text):
                 self._record_match(entry, match.start(), match.end())
 
@@ -243,7 +268,7 @@ class _Scan:
         # so runs of single letters are joined and matched with separators made optional.
         for first, last in self.runs:
             joined = REPEAT.sub(r"\1", "".join(self.tokens[first : last + 1]))
-            for entry in (e for lx in _LEXICONS for e in lx.entries):
+            for entry in (e for lx in _tables().lexicons for e in lx.entries):
                 if _compact(entry).search(joined):
                     self.record(entry, first, last)
 
@@ -252,7 +277,7 @@ class _Scan:
             if len(token) < _MIN_TYPO_LEN - 1 or not token.isalpha():
                 continue
             for variant in _deletions(token):
-                for entry in _TYPOS.get(variant, ()):
+                for entry in _tables().typos.get(variant, ()):
                     self.record(entry, i, i)
 
     def spans(self, last: int) -> list[tuple[int, int]] | None:
@@ -278,10 +303,10 @@ class _Scan:
         return words if len(words) <= _MAX_EVIDENCE else words[: _MAX_EVIDENCE - 1] + "…"
 
     def laughs(self) -> bool:
-        return not _LAUGHTER.isdisjoint(self.tokens)
+        return not _tables().laughter.isdisjoint(self.tokens)
 
     def is_minor(self) -> bool:
-        return any(pattern.search(self.text) for pattern in _MINOR)
+        return any(pattern.search(self.text) for pattern in _tables().minor)
 
 
 _MIN_RUN = 3

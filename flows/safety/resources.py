@@ -167,18 +167,16 @@ def _cached_table(path: Path | None) -> ResourceTable:
     return load_resource_table(path)
 
 
-_BUILTIN = _cached_table(None)
-
-
 def _table(overrides: Path | None) -> ResourceTable:
+    # The built-in table is read once, at start-up (`flows.safety.preload`), not at import.
     if overrides is None:
-        return _BUILTIN
+        return _cached_table(None)
     try:
         return _cached_table(Path(overrides))
     except (ValueError, TypeError):
         # Resources must still go out; the broken file should have failed start-up already.
         log.error("crisis resources override unusable, using built-in table: %s", overrides)
-        return _BUILTIN
+        return _cached_table(None)
 
 
 def _pick_language(wanted: str, available: Mapping[str, str], fallback: str) -> str:
