@@ -39,6 +39,7 @@ def main() -> None:
             result = await conn.execute(
                 received.insert().values(session=body["session"], body=body["text"])
             )
+        assert result.inserted_primary_key is not None
         return web.json_response({"message_id": result.inserted_primary_key[0]}, status=202)
 
     app = web.Application()

@@ -105,7 +105,9 @@ class Worker:
         self.log.close()
 
 
-async def burst(url: str, dsn: str, due: int, workers: int, args: argparse.Namespace) -> dict:
+async def burst(
+    url: str, dsn: str, due: int, workers: int, args: argparse.Namespace
+) -> dict[str, Any]:
     env = {
         **dict(__import__("os").environ),
         "TANDEM_DATABASE_URL": url,

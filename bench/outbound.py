@@ -176,7 +176,10 @@ async def main() -> None:
     parser.add_argument("--skip-drain", action="store_true", help="skip the ~100 s drain run")
     args = parser.parse_args()
     configure("warning")
-    n = lambda base: max(10, int(base * args.scale))  # noqa: E731
+
+    def n(base: int) -> int:
+        return max(10, int(base * args.scale))
+
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         await throughput(args.backend, workdir, n(10_000))

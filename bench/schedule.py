@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aiohttp
 import asyncpg
 from aiohttp import web
+from sqlalchemy import Table
 from sqlalchemy.engine import make_url
 
 from bench.common import free_port, fresh_database
@@ -134,12 +135,12 @@ async def seed(dsn: str, n: int) -> float:
     try:
         rows = _patient_rows(n, now)
         while True:
-            chunk = [next(rows, None) for _ in range(CHUNK)]
-            chunk = [c for c in chunk if c is not None]
+            chunk = [c for c in (next(rows, None) for _ in range(CHUNK)) if c is not None]
             if not chunk:
                 break
             for index, model in enumerate((Patient, ChannelIdentity, ScheduleItem)):
                 table = model.__table__
+                assert isinstance(table, Table)  # declared models map to one Table each
                 records = [_defaults(table, c[index]) for c in chunk]
                 columns = list(records[0])
                 await conn.copy_records_to_table(

@@ -90,9 +90,9 @@ def _describe(action: m.Action) -> str | None:
     if isinstance(action, m.MeasureScored):
         return f"measure {action.measure} total {action.total} ({action.band})"
     if isinstance(action, m.UpdatePatient):
-        shown = {k: v for k, v in action.fields.items() if k != "consent_text"}
+        fields = {k: v for k, v in action.fields.items() if k != "consent_text"}
         return (
-            "update patient " + ", ".join(f"{k}={v}" for k, v in shown.items()) if shown else None
+            "update patient " + ", ".join(f"{k}={v}" for k, v in fields.items()) if fields else None
         )
     if isinstance(action, m.FlowEnded):
         return f"{action.flow_id} ended: {action.outcome}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
@@ -12,23 +13,24 @@ from bot.coaching import accounts
 from bot.service import Tandem
 from tests.e2e.server import sid
 
+Client = TestClient[web.Request, web.Application]
 S1 = sid("s-1")
 
 
 @pytest.fixture
-async def client(tandem: Tandem) -> AsyncIterator[TestClient[object, object]]:
+async def client(tandem: Tandem) -> AsyncIterator[Client]:
     async with TestClient(TestServer(create_app(tandem))) as client:
         yield client
 
 
-async def test_health_and_ready(client: TestClient[object, object]) -> None:
+async def test_health_and_ready(client: Client) -> None:
     assert (await client.get("/healthz")).status == 200
     resp = await client.get("/readyz")
     assert resp.status == 200 and (await resp.json())["status"] == "ready"
 
 
 async def test_readyz_says_when_no_coach_can_hear_an_escalation(
-    client: TestClient[object, object], tandem: Tandem
+    client: Client, tandem: Tandem
 ) -> None:
     body = await (await client.get("/readyz")).json()
     assert body["coaches"] == "none" and body["oncall_phone"] is False
@@ -65,9 +67,7 @@ async def test_not_ready_when_migrations_are_pending(settings: object, tmp_path:
         await service.close()
 
 
-async def test_try_page_and_conversation(
-    client: TestClient[object, object], tandem: Tandem
-) -> None:
+async def test_try_page_and_conversation(client: Client, tandem: Tandem) -> None:
     page = await client.get("/try")
     assert page.status == 200 and "Try Tandem" in await page.text()
     resp = await client.post("/try/api/messages", json={"session": S1, "text": "hi", "id": "m1"})
@@ -97,7 +97,7 @@ async def test_try_page_and_conversation(
     ],
 )
 async def test_bad_input_is_a_clear_4xx(
-    client: TestClient[object, object], body: bytes, status: int, reason: str
+    client: Client, body: bytes, status: int, reason: str
 ) -> None:
     resp = await client.post(
         "/try/api/messages", data=body, headers={"Content-Type": "application/json"}
@@ -107,21 +107,21 @@ async def test_bad_input_is_a_clear_4xx(
     assert payload["status"] == status and reason in payload["error"]
 
 
-async def test_huge_body_is_413(client: TestClient[object, object]) -> None:
+async def test_huge_body_is_413(client: Client) -> None:
     resp = await client.post("/try/api/messages", data=b"x" * 200_000)
     assert resp.status == 413
     assert (await resp.json())["status"] == 413
 
 
-async def test_emoji_and_right_to_left_text_are_handled(
-    client: TestClient[object, object], tandem: Tandem
-) -> None:
+async def test_emoji_and_right_to_left_text_are_handled(client: Client, tandem: Tandem) -> None:
     for text in ["🙂🙂 hola", "مرحبا", "x" * 2000]:
         resp = await client.post("/try/api/messages", json={"session": sid("rtl"), "text": text})
         assert resp.status == 202
 
 
-async def test_bad_query_and_unknown_route(client: TestClient[object, object]) -> None:
+async def test_bad_query_and_unknown_route(
+    client: Client,
+) -> None:
     assert (
         await client.get("/try/api/messages", params={"session": "a", "after": "x"})
     ).status == 422

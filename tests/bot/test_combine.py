@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from bot.combine import MAX_CHARS, combine
 from flows import model as m
 
 
-def send(text: str, **kw: object) -> m.Send:
-    return m.Send(text, key=f"k.{text[:8]}", **kw)  # type: ignore[arg-type]
+def send(text: str, **kw: Any) -> m.Send:
+    return m.Send(text, key=f"k.{text[:8]}", **kw)
 
 
-def texts(actions: list[m.Action]) -> list[str]:
+def texts(actions: Sequence[m.Action]) -> list[str]:
     return [a.text for a in actions if isinstance(a, m.Send)]
 
 

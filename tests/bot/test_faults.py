@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -16,7 +17,7 @@ from storage.db import Database
 from tests.conftest import BACKEND
 
 
-async def _client(settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
+async def _client(settings: Settings) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     service = Tandem(settings)
     try:
         async with TestClient(TestServer(create_app(service))) as client:

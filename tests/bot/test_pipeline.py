@@ -7,6 +7,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from bot.chain import Result, Stage
+from bot.clock import FakeClock
 from bot.service import Tandem
 from storage.models import Event, FlowRun, Message, OutboxItem, Patient
 from tests.helpers import last_id, outbound, say
@@ -108,17 +109,17 @@ async def test_fifty_concurrent_messages_processed_one_at_a_time_in_order(tandem
         assert set(statuses) == {"processed"}
 
 
-async def test_timeout_reminds_once_then_closes(tandem: Tandem) -> None:
+async def test_timeout_reminds_once_then_closes(tandem: Tandem, clock: FakeClock) -> None:
     from datetime import timedelta
 
     receipt = await say(tandem, "hi")
     before = await last_id(tandem)
-    tandem.clock.advance(timedelta(hours=25))  # type: ignore[attr-defined]
+    clock.advance(timedelta(hours=25))
     assert await tandem.scheduler.fire_timeouts() == 1
     assert await outbound(tandem, receipt.patient_id, after=before) == [
         "Just checking: would you like to join? Reply YES or NO."
     ]
-    tandem.clock.advance(timedelta(hours=25))  # type: ignore[attr-defined]
+    clock.advance(timedelta(hours=25))
     assert await tandem.scheduler.fire_timeouts() == 1
     async with tandem.db.session() as session:
         run = (await session.execute(select(FlowRun))).scalar_one()

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 from pathlib import Path
 
 from tests.bot.test_settings_cli import run
 from tests.e2e.server import free_port
 
 
-def _one_line(result: object, needle: str) -> None:
-    stderr = result.stderr  # type: ignore[attr-defined]
-    assert result.returncode == 1, stderr  # type: ignore[attr-defined]
+def _one_line(result: subprocess.CompletedProcess[str], needle: str) -> None:
+    stderr = result.stderr
+    assert result.returncode == 1, stderr
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], stderr
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
@@ -14,7 +15,7 @@ from bot.service import Tandem
 from storage.models import ChannelIdentity, Patient
 from tests.e2e.server import sid
 
-Client = TestClient  # type: ignore[type-arg]
+Client = TestClient[web.Request, web.Application]
 
 
 async def test_cookie_bound_conversation_cannot_be_read_by_others(tandem: Tandem) -> None:

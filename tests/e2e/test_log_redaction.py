@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -44,9 +45,9 @@ def test_redact_drops_sql_parameters_tokens_and_numbers() -> None:
     assert "\x00" not in clean("+1555\x00" + "9" * 500) and len(clean("x" * 5000)) < 210
 
 
-async def _wait(condition: object, timeout: float = 20.0) -> None:
+async def _wait(condition: Callable[[], object], timeout: float = 20.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():  # type: ignore[operator]
+    while not condition():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
         await asyncio.sleep(0.05)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from tests.fakes.telegram import BOT_ID
@@ -16,7 +17,7 @@ class UpdateFactory:
 
     def __init__(self, first_update_id: int = 700_000_001) -> None:
         self._update_ids = itertools.count(first_update_id)
-        self._message_ids = itertools.count(1)
+        self._message_ids: Iterator[int] = itertools.count(1)
 
     def user(self, user_id: int, first_name: str = "Ana") -> dict[str, Any]:
         return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"}

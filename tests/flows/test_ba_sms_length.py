@@ -13,6 +13,7 @@ import pytest
 import tests.transcript as transcript
 from bot.channels.sms_text import count_segments, normalize_gsm
 from flows import model as m
+from flows.engine import step as engine_step
 from flows.library import FlowLibrary
 
 ROOT = Path(__file__).parents[1] / "transcripts"
@@ -24,10 +25,9 @@ LISTS = {"ba_plan.pick_ask", "ba_values.ranked"}  # the patient's own list, numb
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(ROOT)) for p in FILES])
 def test_ba_texts_fit_three_segments(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[m.Send] = []
-    real_step = transcript.step
 
     def recording_step(*args: Any) -> m.StepResult:
-        result = real_step(*args)
+        result = engine_step(*args)
         sent.extend(a for a in result.actions if isinstance(a, m.Send))
         return result
 

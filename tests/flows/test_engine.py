@@ -110,9 +110,9 @@ def test_machine_only_moves_along_declared_edges() -> None:
     flow.machine.add_model(token, initial="pick")
     try:
         with pytest.raises(MachineError):
-            token.trigger("to__walked")  # type: ignore[attr-defined]
-        token.trigger("to__sub")  # type: ignore[attr-defined]
-        assert token.state == "sub"  # type: ignore[attr-defined]
+            token.trigger("to__walked")
+        token.trigger("to__sub")
+        assert token.state == "sub"
     finally:
         flow.machine.remove_model(token)
     assert token not in flow.machine.models

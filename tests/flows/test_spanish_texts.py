@@ -34,14 +34,16 @@ class _Sample(ChainableUndefined):
     def __len__(self) -> int:
         return 0
 
-    def __int__(self) -> int:
+    # jinja2 annotates Undefined's operators as its raising helper (-> Never), so a subclass
+    # that answers them can only be flagged; answering them is this stand-in's whole point.
+    def __int__(self) -> int:  # type: ignore[override]
         return 0
 
     def _same(self, *_: Any) -> _Sample:
         return self
 
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _same
-    __floordiv__ = __truediv__ = __mod__ = __neg__ = _same
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _same  # type: ignore[assignment]
+    __floordiv__ = __truediv__ = __mod__ = __neg__ = _same  # type: ignore[assignment]
 
 
 class _Facts(dict[str, Any]):

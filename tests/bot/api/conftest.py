@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
@@ -23,7 +24,7 @@ class Staff:
 
 
 @pytest.fixture
-async def client(tandem: Tandem) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
+async def client(tandem: Tandem) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     async with TestClient(TestServer(create_app(tandem))) as c:
         yield c
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
@@ -13,7 +14,7 @@ from storage.models import Escalation, Event, OutboxItem, Patient
 from tests.bot.api.conftest import Staff, auth
 from tests.helpers import say
 
-Client = TestClient  # type: ignore[type-arg]
+Client = TestClient[web.Request, web.Application]
 PHONE = "+14155550123"
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
@@ -163,8 +164,10 @@ async def test_takeover_message_release_over_the_api(
     response = await client.post(url + "/takeover", headers=auth(staff.kim))
     assert response.status == 200 and (await response.json())["coach_id"] == staff.kim_id
     await error(await client.post(url + "/takeover", headers=auth(staff.boss)), 409)
-    for bad in [{"text": ""}, {"text": "   "}, {"txt": "x"}, {"text": "x" * 1601}]:
-        await error(await client.post(url + "/messages", json=bad, headers=auth(staff.kim)), 422)
+    for invalid in [{"text": ""}, {"text": "   "}, {"txt": "x"}, {"text": "x" * 1601}]:
+        await error(
+            await client.post(url + "/messages", json=invalid, headers=auth(staff.kim)), 422
+        )
     response = await client.post(
         url + "/messages", json={"text": "Hi, Kim here"}, headers=auth(staff.kim)
     )

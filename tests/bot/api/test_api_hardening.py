@@ -3,6 +3,7 @@ coach cannot tell "enrolled with another coach" from "not enrolled"."""
 
 from __future__ import annotations
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
@@ -11,7 +12,7 @@ from storage.models import Event
 from tests.bot.api.conftest import Staff, auth
 from tests.bot.api.test_api import PHONE, enrol
 
-Client = TestClient  # type: ignore[type-arg]
+Client = TestClient[web.Request, web.Application]
 
 
 async def test_403_is_audited_with_the_coach(client: Client, tandem: Tandem, staff: Staff) -> None:

@@ -25,7 +25,7 @@ from storage.models import (
     SafetyPlan,
 )
 from tests.bot.api.conftest import Staff, auth
-from tests.bot.api.test_api import UNKNOWN
+from tests.bot.api.test_api import UNKNOWN, Client
 from tests.helpers import say
 
 MARK = "Qzxmarker"
@@ -85,7 +85,9 @@ async def _admin_token(tandem: Tandem) -> str:
         return await accounts.issue_token(session, admin, now)
 
 
-async def test_export_and_erase_through_the_api(client, tandem: Tandem, staff: Staff) -> None:  # type: ignore[no-untyped-def]
+async def test_export_and_erase_through_the_api(
+    client: Client, tandem: Tandem, staff: Staff
+) -> None:
     alice = await _plant(tandem, "alice", MARK, staff.kim_id)
     await _plant(tandem, "bob", OTHER, staff.kim_id)
     assert len(await _hits(tandem, MARK)) >= 8

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
@@ -13,7 +14,7 @@ from storage.models import Event
 from tests.bot.api.conftest import Staff, auth
 from tests.bot.api.test_api import UNKNOWN, enrol, error
 
-Client = TestClient  # type: ignore[type-arg]
+Client = TestClient[web.Request, web.Application]
 
 
 async def patch(client: Client, token: str, patient_id: str, body: Any) -> Any:

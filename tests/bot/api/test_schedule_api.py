@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
 
@@ -17,7 +18,7 @@ from tests.bot.api.conftest import Staff, auth
 from tests.bot.api.test_api import UNKNOWN, enrol, error
 from tests.bot.scheduling.sim import run_until
 
-Client = TestClient  # type: ignore[type-arg]
+Client = TestClient[web.Request, web.Application]
 LA, NY = ZoneInfo("America/Los_Angeles"), ZoneInfo("America/New_York")
 
 

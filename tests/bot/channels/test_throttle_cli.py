@@ -11,6 +11,7 @@ import pytest
 
 from bot.channelcmd import run
 from bot.channels.throttle import Throttle
+from bot.clock import FakeClock
 from bot.service import Tandem
 from bot.settings import Settings
 from storage import repo
@@ -41,9 +42,9 @@ async def test_throttle_holds_the_per_recipient_rate() -> None:
 
 
 async def test_dispatcher_sends_at_the_configured_rate(
-    make_settings: Callable[..., Settings], fake_twilio: FakeTwilio, clock: object
+    make_settings: Callable[..., Settings], fake_twilio: FakeTwilio, clock: FakeClock
 ) -> None:
-    service = Tandem(make_settings(twilio_rate=10), clock=clock)  # type: ignore[arg-type]
+    service = Tandem(make_settings(twilio_rate=10), clock=clock)
     try:
         for n in range(15):
             await say(service, "hi", channel="sms", address=f"+1555000{n:04d}", mid=f"SMr{n}")

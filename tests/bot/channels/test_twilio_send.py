@@ -14,6 +14,7 @@ from bot.service import Tandem
 from bot.settings import Settings
 from tests.bot.channels.conftest import PUBLIC_URL, outbox, patients
 from tests.fakes import twilio as tw
+from tests.fakes._server import Outcome
 from tests.fakes.twilio import FakeTwilio
 from tests.helpers import say
 
@@ -84,7 +85,7 @@ async def test_long_text_goes_out_in_order_in_parts_of_at_most_1600(
 async def test_provider_errors_map_to_send_errors(
     channel: TwilioChannel,
     fake_twilio: FakeTwilio,
-    outcome: tw.Outcome,
+    outcome: Outcome,
     permanent: bool,
     opted_out: bool,
     code: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import pytest
@@ -56,11 +57,15 @@ async def test_inbound_is_stored_answered_with_twiml_and_replied(
     ids=["missing", "wrong", "tampered-body", "dropped-field"],
 )
 async def test_forged_webhooks_are_refused_and_nothing_is_stored(
-    client: Client, service: Tandem, fake_twilio: FakeTwilio, mutate: object, status: int
+    client: Client,
+    service: Tandem,
+    fake_twilio: FakeTwilio,
+    mutate: Callable[[dict[str, str], dict[str, str]], object],
+    status: int,
 ) -> None:
     params = inbound_sms_params(PHONE, "hi")
     headers = signed_webhook_headers(PUBLIC_URL + SMS, params)
-    mutate(headers, params)  # type: ignore[operator]
+    mutate(headers, params)
     resp = await client.post(SMS, data=urlencode(params), headers=headers)
     assert resp.status == status
     assert (await resp.json())["status"] == status

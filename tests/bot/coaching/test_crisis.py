@@ -3,6 +3,8 @@ the patient is in and whatever else fails."""
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from sqlalchemy import select
 
 from bot.actions import Turn
@@ -128,10 +130,10 @@ async def test_resources_go_out_when_the_engine_and_later_interceptors_raise(
 async def test_resources_go_out_when_the_flow_step_raises(tandem: Tandem) -> None:
     patient_id = await onboard(tandem)
 
-    async def explode(*args: object, **kwargs: object) -> None:
+    async def explode(*args: object, **kwargs: object) -> NoReturn:
         raise RuntimeError("engine down")
 
-    tandem.pipeline.advance = explode  # type: ignore[method-assign]
+    tandem.pipeline.advance = explode  # type: ignore[method-assign]  # a failing engine
     before = await last_id(tandem)
     await say(tandem, "i want to hurt myself")
     sent = await outbound(tandem, patient_id, after=before)

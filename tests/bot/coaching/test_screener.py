@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.coaching.screener import Check, answer, interpret, outcome
+from bot.coaching.screener import Check, Step, answer, interpret, outcome
 
 AT = "2026-03-02T12:00:00+00:00"
 
@@ -42,8 +42,8 @@ AT = "2026-03-02T12:00:00+00:00"
         ("prepared", "lol", None),
     ],
 )
-def test_interpret(step: str, reply: str, meaning: bool | None) -> None:
-    assert interpret(step, reply) is meaning  # type: ignore[arg-type]
+def test_interpret(step: Step, reply: str, meaning: bool | None) -> None:
+    assert interpret(step, reply) is meaning
 
 
 def test_unclear_is_asked_once_then_counted_unsafe() -> None:

@@ -54,7 +54,7 @@ async def events(tandem: Tandem, kind: str) -> list[Event]:
         return list(rows.scalars())
 
 
-async def test_takeover_pauses_bot_relays_and_hands_back(tandem: Tandem) -> None:
+async def test_takeover_pauses_bot_relays_and_hands_back(tandem: Tandem, clock: FakeClock) -> None:
     coach = await add_coach(tandem, "kim@example.org")
     patient_id = await onboard(tandem)
     await assign(tandem, patient_id, coach)
@@ -77,7 +77,7 @@ async def test_takeover_pauses_bot_relays_and_hands_back(tandem: Tandem) -> None
         (esc,) = await _escalations(tandem)
         assert esc.coach_id == coach.id and esc.priority == "urgent"
         # Scheduled/timeout content stays away while paused.
-        tandem.clock.advance(timedelta(days=2))
+        clock.advance(timedelta(days=2))
         quiet = await last_id(tandem)
         await tandem.scheduler.fire_timeouts()
         assert await outbound(tandem, patient_id, after=quiet) == []

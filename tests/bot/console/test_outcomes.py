@@ -25,9 +25,9 @@ async def test_outcomes_block_on_the_patient_page(
     html = await (await client.get(f"/console/patients/{alice}")).text()
     assert 'id="outcomes-h"' in html and "No PHQ-9 or GAD-7 completed yet." in html
 
-    for days, phq9, gad7 in [(0, 16, 12), (14, 15, 8), (42, 12, 4)]:
-        await _total(tandem, alice, days, "phq9", phq9)
-        await _total(tandem, alice, days, "gad7", gad7)
+    for days, phq9_total, gad7_total in [(0, 16, 12), (14, 15, 8), (42, 12, 4)]:
+        await _total(tandem, alice, days, "phq9", phq9_total)
+        await _total(tandem, alice, days, "gad7", gad7_total)
     html = await (await client.get(f"/console/patients/{alice}")).text()
     phq9 = html.split('data-measure="phq9"')[1].split("</tr>")[0]
     gad7 = html.split('data-measure="gad7"')[1].split("</tr>")[0]

@@ -139,6 +139,7 @@ async def test_takeover_reply_hand_back_and_the_bot_resumes(
         assert sent.payload == f"coach:{staff.kim}" and sent.channel == "try"
 
     held = await say(tandem, "thank you", address="alice")
+    assert held.message_id is not None
     assert await outbound(tandem, alice, after=held.message_id) == []  # the bot stays quiet
 
     response = await client.post(
@@ -152,6 +153,7 @@ async def test_takeover_reply_hand_back_and_the_bot_resumes(
         patient = await session.get(Patient, alice)
         assert patient is not None and not patient.bot_paused
     after = await say(tandem, "yes", address="alice")
+    assert after.message_id is not None
     assert await outbound(tandem, alice, after=after.message_id)  # the flow answers again
 
 

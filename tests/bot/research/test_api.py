@@ -9,6 +9,7 @@ import zipfile
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
@@ -19,7 +20,7 @@ from bot.service import Tandem
 from storage.models import Event
 from tests.bot.research.seed import seed
 
-Client = TestClient  # type: ignore[type-arg]
+Client = TestClient[web.Request, web.Application]
 
 
 @pytest.fixture

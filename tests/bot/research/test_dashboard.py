@@ -9,6 +9,7 @@ import random
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from scipy import stats as scipy_stats
 
@@ -21,7 +22,7 @@ from bot.service import Tandem
 from tests.bot.console.conftest import PASSWORD, login
 from tests.bot.research.seed import seed
 
-Client = TestClient  # type: ignore[type-arg]
+Client = TestClient[web.Request, web.Application]
 SLUGS = [
     "enrolment",
     "retention",

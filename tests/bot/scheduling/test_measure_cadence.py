@@ -5,12 +5,14 @@ recently not asked twice, and the week-6 non-response escalation raised exactly 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import FakeClock
 from bot.runs import to_state
@@ -110,19 +112,22 @@ async def enrol(tandem: Tandem, clock: FakeClock) -> str:
 
 
 @pytest.fixture
-async def tandem(db_url: str) -> Any:
+async def tandem(db_url: str) -> AsyncIterator[tuple[Tandem, FakeClock]]:
     clock = FakeClock(START)
     t = Tandem(Settings(database_url=db_url, try_channel="on"), clock=clock)
     yield t, clock
     await t.close()
 
 
-async def test_eight_weeks_of_measurement_based_care(tandem: Any) -> None:
+async def test_eight_weeks_of_measurement_based_care(
+    tandem: tuple[Tandem, FakeClock],
+) -> None:
     t, clock = tandem
     pid = await enrol(t, clock)
     async with t.db.session() as session:
         row = await repo_find(session, pid)
     assert row.recurrence == "every" and row.local_time == "09:00"
+    assert row.next_fire_at is not None
     fire_at = row.next_fire_at if row.next_fire_at.tzinfo else row.next_fire_at.replace(tzinfo=UTC)
     assert fire_at.astimezone(ZoneInfo(ZONE)) == datetime(2026, 3, 16, 9, 0, tzinfo=ZoneInfo(ZONE))
 
@@ -194,7 +199,7 @@ async def test_eight_weeks_of_measurement_based_care(tandem: Any) -> None:
     assert len(await events(t, pid, "non_response")) == 1
 
 
-async def repo_find(session: Any, pid: str) -> ScheduleItem:
+async def repo_find(session: AsyncSession, pid: str) -> ScheduleItem:
     row = (
         await session.execute(
             select(ScheduleItem).where(

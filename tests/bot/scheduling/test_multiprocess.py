@@ -9,7 +9,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, func, insert, select
 
 from storage.db import Database
 from storage.models import ChannelIdentity, Event, FlowRun, OutboxItem, Patient, ScheduleItem
@@ -67,9 +67,9 @@ async def _seed(db: Database, due: datetime) -> None:
         await session.execute(insert(ScheduleItem), schedules)
 
 
-async def _count(db: Database, query: object) -> int:
+async def _count(db: Database, query: Select[int]) -> int:
     async with db.session() as session:
-        return int(await session.scalar(query) or 0)  # type: ignore[call-overload]
+        return int(await session.scalar(query) or 0)
 
 
 @pytest.mark.skipif(BACKEND != "postgres", reason="several processes need PostgreSQL")
@@ -77,7 +77,7 @@ async def test_three_processes_fire_each_due_schedule_exactly_once(
     db_url: str, tmp_path: Path
 ) -> None:
     db = Database(db_url)
-    servers = [Server(db_url, tmp_path / f"serve-{i}.log", **FAST) for i in range(3)]
+    servers = [Server(db_url, tmp_path / f"serve-{i}.log", args=(), **FAST) for i in range(3)]
     fired = select(func.count()).select_from(Event).where(Event.kind == "schedule_fired")
     try:
         await _seed(db, datetime.now(UTC) - timedelta(minutes=1))

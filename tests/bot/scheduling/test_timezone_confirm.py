@@ -136,14 +136,14 @@ async def test_a_zone_change_re_arms_a_check_in_made_before(tandem: Tandem) -> N
     assert item.next_fire_at is not None
     assert item.next_fire_at.astimezone(ny) == datetime(2026, 3, 2, 9, 0, tzinfo=ny)
     async with tandem.db.session() as session, session.begin():
-        patient = await session.get(Patient, patient_id)
-        assert patient is not None
+        row = await session.get(Patient, patient_id)
+        assert row is not None
         rows = await control.set_timezone(
-            session, patient, "America/Los_Angeles", START, tandem.settings, by="coach:x"
+            session, row, "America/Los_Angeles", START, tandem.settings, by="coach:x"
         )
         assert rows == 1
         with pytest.raises(ValueError, match="unknown time zone"):
-            await control.set_timezone(session, patient, "Mars/Base", START, tandem.settings)
+            await control.set_timezone(session, row, "Mars/Base", START, tandem.settings)
     patient, item = await patient_and_checkin(tandem, patient_id)
     assert (patient.timezone, patient.timezone_confirmed) == ("America/Los_Angeles", True)
     assert item.next_fire_at is not None

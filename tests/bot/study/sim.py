@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, update
 
@@ -62,7 +63,7 @@ def _people(rng: random.Random, patients: int) -> list[Person]:
 
 async def _enrol_api(
     tandem: Tandem,
-    client: TestClient,  # type: ignore[type-arg]
+    client: TestClient[web.Request, web.Application],
     token: str,
     address: str,
     rng: random.Random,

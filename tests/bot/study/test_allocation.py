@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.app import create_app
+from bot.clock import FakeClock
 from bot.coaching import accounts
 from bot.service import Tandem
 from bot.study.allocation import participant_id, place
@@ -103,12 +104,14 @@ async def _enrolments(tandem: Tandem) -> list[StudyEnrolment]:
         return list(rows.scalars())
 
 
-async def test_first_contact_enrols_with_the_seeded_sequence(standem: Tandem) -> None:
+async def test_first_contact_enrols_with_the_seeded_sequence(
+    standem: Tandem, clock: FakeClock
+) -> None:
     study = standem.study
     assert study is not None
     for i in range(6):
         await say(standem, "hi", address=f"p{i}")
-        standem.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
+        clock.advance(timedelta(seconds=1))
     rows = await _enrolments(standem)
     assert [r.arm for r in rows] == [place(study, "locale=en", i)[0] for i in range(6)]
     assert [(r.block_index, r.block_position) for r in rows] == [divmod(i, 4) for i in range(6)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ def test_the_issue_example_is_valid() -> None:
     assert decision.availability.min_hours_since_prompt == 3
 
 
-def _error(tmp_path: Path, **changes: object) -> str:
+def _error(tmp_path: Path, **changes: Any) -> str:
     with pytest.raises(StudyFileError) as caught:
         load_study(write_study(tmp_path, **changes))
     return str(caught.value)

@@ -9,7 +9,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, func, insert, select
 
 from bot.study.allocation import participant_id
 from bot.study.config import load_study
@@ -71,9 +71,9 @@ async def _seed(db: Database, path: Path, due: datetime) -> None:
         await session.execute(insert(StudyDecision), rows)
 
 
-async def _count(db: Database, query: object) -> int:
+async def _count(db: Database, query: Select[int]) -> int:
     async with db.session() as session:
-        return int(await session.scalar(query) or 0)  # type: ignore[call-overload]
+        return int(await session.scalar(query) or 0)
 
 
 @pytest.mark.skipif(BACKEND != "postgres", reason="several processes need PostgreSQL")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import random
 from collections import Counter
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def _read(folder: Path, name: str) -> list[dict[str, str]]:
 
 
 def _export_is_analysis_ready(
-    folder: Path, enrolments: list[StudyEnrolment], rows: list[StudyDecision]
+    folder: Path, enrolments: Sequence[StudyEnrolment], rows: Sequence[StudyDecision]
 ) -> None:
     """Long format, one row per decision, typed as MRTAnalysis' `wcls` expects, no identifiers."""
     participants = _read(folder, "participants.csv")

@@ -161,7 +161,7 @@ def test_missing_scored_item_raises(missing: int) -> None:
 def test_out_of_range_or_wrong_type_answer_raises(bad: object) -> None:
     answers: dict[int, object] = {1: 1, 2: bad, 3: 0, 4: 0, 5: 0, 6: 0, 7: 0}
     with pytest.raises(ValueError, match="gad7 item 2"):
-        score("gad7", answers)  # type: ignore[arg-type]
+        score("gad7", answers)  # type: ignore[arg-type]  # wrong types on purpose
 
 
 @pytest.mark.parametrize(

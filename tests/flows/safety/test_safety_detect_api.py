@@ -48,6 +48,7 @@ def test_urgent_property_follows_definition() -> None:
 
 def test_results_are_frozen() -> None:
     result = assess("kms")
+    # Assigning to frozen fields on purpose: the point is that it fails at run time too.
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.level = "none"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):

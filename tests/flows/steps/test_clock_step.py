@@ -4,6 +4,7 @@ ended (what a check-in at that hour may ask about), across zones, midnight and D
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from flows.steps.clock import local_facts
 
 
-def _at(text: str, zone: str = "UTC") -> dict:  # type: ignore[type-arg]
+def _at(text: str, zone: str = "UTC") -> dict[str, Any]:
     return local_facts(datetime.fromisoformat(text).replace(tzinfo=UTC), zone)
 
 
