@@ -22,6 +22,7 @@ from bot.optout import help_text, keyword, send_reply
 from bot.settings import Settings
 from flows.answers import fold
 from flows.safety.country import country_name, parse_country
+from flows.texts import text
 from storage.models import FlowRun, Message
 
 LANGUAGE_WORDS = {
@@ -37,34 +38,9 @@ HOW_TO_SWITCH = frozenset({"LANGUAGE", "IDIOMA", "LANG"})
 HELP_WORDS_ES = frozenset({"AYUDA"})
 _COUNTRY = re.compile(r"^(?:country|pais)(?:\s*[:=-]?\s*(?P<value>.+))?$")
 
-TEXTS = {
-    "en": {
-        "language_set": "Done: I'll write to you in English from now on. "
-        "Para español, responda ESPAÑOL.",
-        "country_set": "Thanks. I'll use the help lines for {name}. To change it, reply "
-        "COUNTRY and your country, e.g. COUNTRY MX.",
-        "country_unknown": "Sorry, I couldn't match that to a country, so I'm still using the "
-        "help lines for {name}. Try COUNTRY and a 2-letter code, e.g. COUNTRY MX.",
-        "country_show": "I'm using the help lines for {name}. To change it, reply COUNTRY and "
-        "your country, e.g. COUNTRY MX.",
-    },
-    "es": {
-        "language_set": "Listo: a partir de ahora le escribiré en español. "
-        "For English, reply ENGLISH.",
-        "country_set": "Gracias. Usaré las líneas de ayuda de {name}. Para cambiarlo, responda "
-        "PAIS y su país, p. ej. PAIS MX.",
-        "country_unknown": "Perdone, no reconozco ese país, así que sigo usando las líneas de "
-        "ayuda de {name}. Pruebe PAIS y el código de 2 letras, p. ej. PAIS MX.",
-        "country_show": "Uso las líneas de ayuda de {name}. Para cambiarlo, responda PAIS y su "
-        "país, p. ej. PAIS MX.",
-    },
-}
-# Both languages at once: the patient may not read the one they are set to.
-HOW_TO_SWITCH_TEXT = "Reply ENGLISH for English. Responda ESPAÑOL para español."
-
 
 def _text(locale: str, key: str, **values: str) -> str:
-    return TEXTS.get(locale, TEXTS["en"])[key].format(**values)
+    return text(f"keywords.{key}", locale, **values)
 
 
 class KeywordInterceptor:
@@ -80,7 +56,7 @@ class KeywordInterceptor:
             await send_reply(turn, _text(patient.locale, "language_set"), "keyword.language_set")
             return Result.HANDLED if await _started(turn) else Result.CONTINUE
         if word in HOW_TO_SWITCH:
-            await send_reply(turn, HOW_TO_SWITCH_TEXT, "keyword.language_help")
+            await send_reply(turn, _text(patient.locale, "language_help"), "keyword.language_help")
             return Result.HANDLED
         if word in HELP_WORDS_ES:
             emergency = (await resources_for(turn)).emergency

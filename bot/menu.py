@@ -32,6 +32,7 @@ from flows.answers import Option, fold, parse_choice
 from flows.menu import MenuEntry, entries
 from flows.steps.choose import ChooseStep
 from flows.steps.question import QuestionStep
+from flows.texts import text
 from storage import repo
 from storage.models import FlowRun, Message
 
@@ -42,9 +43,7 @@ RESUMABLE = frozenset({"onboarding", "program"})  # the baseline: comes back aft
 
 
 def _text(turn: Turn, key: str) -> str:
-    library = turn.pipeline.library
-    any_flow = next(iter(library.current.values()))
-    return any_flow.text(f"common.{key}", turn.patient.locale)
+    return text(f"common.{key}", turn.patient.locale)
 
 
 def label_key(text: str) -> str:

@@ -24,6 +24,7 @@ from bot.clock import Clock
 from bot.country import resources_for
 from bot.outbox import FailureHook, cancel_for_patient
 from bot.settings import Settings
+from flows.texts import text
 from storage import repo
 from storage.db import Database
 from storage.models import FlowRun, Invite, Message, OptOut, Patient
@@ -41,43 +42,21 @@ COMPLIANCE_PRIORITY = 1
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L look-alikes
 _COMMAND = re.compile(r"^/([a-z]+)(?:@\w+)?(?:\s+(\S+))?\s*$", re.IGNORECASE)
 
-TEXTS = {
-    "en": {
-        "opted_out": "You are unsubscribed from {program} and will get no more messages. "
-        "Reply START to come back.",
-        "opted_in": "Welcome back to {program}. We will carry on where we left off.",
-        "help": "{program}: for help, contact {support}. In an emergency call {emergency}. "
-        "Reply STOP to end, ESPAÑOL para español.",
-        "invite": "{program} is by invitation. Please reply with your invite code.",
-    },
-    "es": {
-        "opted_out": "Ha cancelado su suscripción a {program} y no recibirá más mensajes. "
-        "Responda START para volver.",
-        "opted_in": "Le damos de nuevo la bienvenida a {program}. Seguimos donde lo dejamos.",
-        "help": "{program}: para ayuda, contacte con {support}. Emergencias: {emergency}. "
-        "Responda AYUDA para ayuda, STOP para darse de baja, ENGLISH para inglés.",
-        "invite": "{program} funciona por invitación. Responda con su código de invitación.",
-    },
-}
-
-
-# The help reply names the patient's own emergency number; unknown, these words instead.
-_NO_EMERGENCY = {"en": "your local emergency number", "es": "servicio local"}
-# Spanish wording of the default TANDEM_SUPPORT_CONTACT (a deployment's own value is kept).
-_DEFAULT_SUPPORT = {"es": "su equipo de salud"}
-
 
 def help_text(settings: Settings, locale: str, emergency: str) -> str:
     """The HELP / AYUDA reply in the patient's language: who is texting, how to reach support,
     the emergency number, and the keywords (STOP, the language switch, AYUDA for Spanish)."""
-    language = locale if locale in TEXTS else "en"
     support = settings.support_contact
+    # The default contact is said in the patient's language; a deployment's own is kept as is.
     if support == Settings.model_fields["support_contact"].default:
-        support = _DEFAULT_SUPPORT.get(language, support)
-    return TEXTS[language]["help"].format(
+        support = text("compliance.default_support", locale)
+    return text(
+        "compliance.help",
+        locale,
         program=settings.program_name,
         support=support,
-        emergency=emergency or _NO_EMERGENCY[language],
+        # Unknown, the patient's own emergency number is described in words instead.
+        emergency=emergency or text("compliance.no_emergency", locale),
     )
 
 
@@ -171,15 +150,18 @@ class OptOutInterceptor:
         return channel != "sms" or self.settings.twilio_opt_out_replies == "tandem"
 
     async def _reply(self, turn: Turn, key: str, priority: int = COMPLIANCE_PRIORITY) -> None:
-        texts = TEXTS.get(turn.patient.locale, TEXTS["en"])
+        locale = turn.patient.locale
         if key == "help":
             emergency = (await resources_for(turn)).emergency
-            text = help_text(self.settings, turn.patient.locale, emergency)
+            body = help_text(self.settings, locale, emergency)
         else:
-            text = texts[key].format(
-                program=self.settings.program_name, support=self.settings.support_contact
+            body = text(
+                f"compliance.{key}",
+                locale,
+                program=self.settings.program_name,
+                support=self.settings.support_contact,
             )
-        await send_reply(turn, text, f"channel.{key}", priority)
+        await send_reply(turn, body, f"channel.{key}", priority)
 
     async def __call__(self, turn: Turn, message: Message) -> Result:
         patient, channel = turn.patient, message.channel

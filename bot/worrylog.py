@@ -17,12 +17,12 @@ from bot.chain import Result
 from bot.facts import load_facts, set_facts
 from bot.menu import typed_label
 from flows.steps.question import QuestionStep
-from flows.texts import render
+from flows.texts import text
 from storage import repo
 from storage.models import Message
 
 MAX_SAVED = 30  # the oldest go first; worry time shows ten at a time
-TEXTS_FLOW = "anx_worry"
+TEXTS_FLOW = "anx_worry"  # the replies are that flow's texts, shared with its steps
 
 _WORRY = re.compile(
     r"^\s*(?:worry|worried|preocupaci[oó]n|preocupad[oa]|preocupa)\b[\s:,.!-]*(.*)$",
@@ -50,10 +50,9 @@ async def _flow_wants_text(turn: Turn) -> bool:
 
 
 def _text(turn: Turn, key: str) -> str:
-    flow = turn.pipeline.library.get(TEXTS_FLOW)
     settings = turn.pipeline.settings
     site = {"program": settings.program_name, "support": settings.support_contact}
-    return render(flow.text(key, turn.patient.locale), {"site": site, "patient": {}})
+    return text(f"{TEXTS_FLOW}.{key}", turn.patient.locale, site=site, patient={})
 
 
 async def worry_log(turn: Turn, message: Message) -> Result:

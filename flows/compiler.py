@@ -17,6 +17,7 @@ from transitions import Machine
 
 from flows.menu import MenuSpec
 from flows.steps import REGISTRY, Step
+from flows.texts import lookup
 
 COMMON = "common."
 
@@ -120,11 +121,8 @@ class CompiledFlow:
         ]
 
     def text(self, key: str, locale: str) -> str:
-        for candidate in (locale, "en"):
-            texts = self.source.texts.get(candidate, {})
-            if key in texts:
-                return texts[key]
-        raise KeyError(f"flow {self.id!r} has no text {key!r}")
+        """This version's unrendered text `key` (`common.*` included), by `flows.texts.lookup`."""
+        return lookup(self.source.texts, key, locale, name=f"{self.id}.{key}")
 
 
 def _parse_step(name: str, raw: Any, path: str, line: int, problems: list[Problem]) -> Step | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+
 def _probe() -> str:
     return r"""
 import logging, os, sys
@@ -18,7 +19,8 @@ environ = dict(os.environ)
 import bot.app, bot.cli, bot.service, flows.engine, flows.safety, storage.repo
 import bot, flows, storage
 ours = tuple(os.path.dirname(m.__file__) + os.sep for m in (bot, flows, storage))
-data = [p for p in opened if os.path.abspath(p).startswith(ours) and not p.endswith((".py", ".pyc"))]
+data = [p for p in opened
+        if os.path.abspath(p).startswith(ours) and not p.endswith((".py", ".pyc"))]
 set_levels = sorted(name for name, lg in logging.root.manager.loggerDict.items()
                     if isinstance(lg, logging.Logger) and lg.level != logging.NOTSET
                     and name.split(".")[0] in ("tandem", "bot", "flows", "storage"))

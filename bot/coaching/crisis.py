@@ -16,9 +16,9 @@ from sqlalchemy import select
 from bot.actions import Turn
 from bot.coaching import escalations, safetystate
 from bot.coaching.escalations import Alerted
-from bot.coaching.texts import text
 from bot.country import resources_for
 from flows.safety import CrisisResources, RiskAssessment
+from flows.texts import text
 from storage.models import Escalation, SafetyPlan
 
 log = structlog.get_logger("tandem.coaching.crisis")
@@ -51,11 +51,11 @@ async def plan_text(turn: Turn) -> str | None:
     if plan is None or not any(plan.sections.get(name) for name in PLAN_SECTIONS):
         return None
     locale = turn.patient.locale
-    lines = [text("plan_title", locale)]
+    lines = [text("coaching.plan_title", locale)]
     for name in PLAN_SECTIONS:
         value = plan.sections.get(name)
         if value:
-            lines.append(f"{text('plan_' + name, locale)}: {value}")
+            lines.append(f"{text('coaching.plan_' + name, locale)}: {value}")
     return "\n".join(lines)
 
 

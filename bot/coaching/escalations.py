@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.coaching import notify
 from bot.coaching.events import LiveEvent, publish_after_commit
-from bot.coaching.texts import text
 from bot.settings import DEFAULT_SLA_MINUTES
+from flows.texts import text
 from storage import repo
 from storage.db import Database
 from storage.models import Coach, Escalation, Patient
@@ -208,7 +208,7 @@ async def _alert_first(session: AsyncSession, esc: Escalation, now: datetime) ->
     """Alert whoever `route` picks; an urgent one that reaches no available coach goes on call."""
     coaches = await route(session, esc, now)
     body = text(
-        "coach_alert",
+        "coaching.coach_alert",
         policy_of(session).locale,
         program=policy_of(session).program,
         priority=esc.priority,
@@ -234,7 +234,7 @@ async def _alert_first(session: AsyncSession, esc: Escalation, now: datetime) ->
 async def _oncall(session: AsyncSession, esc: Escalation, why: str, now: datetime) -> None:
     # A lock screen shows this: program, priority, reason and a link; never the patient's words.
     body = text(
-        "oncall_alert",
+        "coaching.oncall_alert",
         policy_of(session).locale,
         program=policy_of(session).program,
         priority=esc.priority,
@@ -262,8 +262,8 @@ def who_was_told(esc: Escalation) -> Alerted:
 
 def told_text(who: Alerted, locale: str) -> str:
     """A short, truthful sentence for the patient saying who has been told (texts
-    `alerted_coach`, `alerted_oncall`, `alerted_nobody` in bot/coaching/content)."""
-    return text(f"alerted_{who}", locale)
+    `alerted_coach`, `alerted_oncall`, `alerted_nobody` in flows/content/<locale>/coaching.yaml)."""
+    return text(f"coaching.alerted_{who}", locale)
 
 
 async def backups(session: AsyncSession, esc: Escalation) -> list[Coach]:
@@ -288,7 +288,7 @@ async def notify_backups(session: AsyncSession, esc: Escalation, now: datetime) 
     with no backup at all goes to the on-call phone."""
     esc.backup_notified_at = now
     body = text(
-        "coach_backup_alert",
+        "coaching.coach_backup_alert",
         policy_of(session).locale,
         program=policy_of(session).program,
         escalation=esc.id,

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from bot.actions import Turn
 from bot.coaching import crisis, escalations, safetystate
-from bot.coaching.texts import text
 from flows import model as m
 from flows.answers import fold
+from flows.texts import text
 from storage.models import Escalation, FlowRun, Message
 
 ACK_EVERY = timedelta(minutes=15)
@@ -41,7 +41,7 @@ async def sos(turn: Turn) -> None:
         await turn.send(plan, urgent=True)
     else:
         hint = "no_plan_held" if turn.patient.bot_paused else "no_plan_yet"
-        await turn.send(text(hint, turn.patient.locale), urgent=True)
+        await turn.send(text(f"coaching.{hint}", turn.patient.locale), urgent=True)
     await turn.log("sos_sent", {"plan": plan is not None})
 
 
@@ -53,7 +53,7 @@ async def plan(turn: Turn, *, may_start: bool = True) -> None:
         return
     library = turn.pipeline.library
     if not may_start or turn.patient.bot_paused or SAFETY_PLAN_FLOW not in library.current:
-        await turn.send(text("no_plan_held", turn.patient.locale), urgent=True)
+        await turn.send(text("coaching.no_plan_held", turn.patient.locale), urgent=True)
         return
     await turn.pipeline.advance(turn, m.Start(SAFETY_PLAN_FLOW))
 
@@ -102,7 +102,7 @@ async def on_message(turn: Turn, message: Message) -> None:
     locale = turn.patient.locale
     state = safetystate.load(turn.patient)
     if said in MENU_WORDS:
-        await turn.send(text("crisis_menu", locale))
+        await turn.send(text("coaching.crisis_menu", locale))
         safetystate.stamp(turn.patient, "menu_at", turn.now)
         await turn.log("crisis_menu_shown", {})
         return
@@ -126,13 +126,12 @@ async def on_message(turn: Turn, message: Message) -> None:
         await turn.log("held_ack_skipped", {"message_id": message.id})
         return
     who = await crisis.told(turn, await _risk_escalation(turn))
+    menu = text("coaching.held_ack_menu", locale)
     if who == "nobody":
         res = await crisis.resources(turn)
-        body = f"{text('held_ack_nobody', locale)}\n{res.message}\n{text('held_ack_menu', locale)}"
+        body = f"{text('coaching.held_ack_nobody', locale)}\n{res.message}\n{menu}"
     else:
-        body = f"{text('held_ack', locale)} {crisis.told_sentence(who, locale)} " + text(
-            "held_ack_menu", locale
-        )
+        body = f"{text('coaching.held_ack', locale)} {crisis.told_sentence(who, locale)} {menu}"
     await turn.send(body, urgent=True)
     safetystate.stamp(turn.patient, "ack_at", turn.now)
     await turn.log("held_ack_sent", {"told": who})

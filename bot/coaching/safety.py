@@ -21,8 +21,8 @@ from bot.chain import Result
 from bot.coaching import crisis, escalations, held, safetycheck
 from bot.coaching.events import LiveEvent, publish_after_commit
 from bot.coaching.takeover import open_takeover
-from bot.coaching.texts import text
 from flows.safety import RiskAssessment, assess
+from flows.texts import text
 from storage.models import Message
 
 log = structlog.get_logger("tandem.coaching.safety")
@@ -34,8 +34,8 @@ _COMPLIANCE = optout.STOP_WORDS | optout.START_WORDS | optout.HELP_WORDS
 def _when(span: timedelta, locale: str) -> str:
     minutes = max(1, round(span.total_seconds() / 60))
     if minutes < 90:
-        return text("within_minutes", locale, n=minutes)
-    return text("within_hours", locale, n=round(minutes / 60))
+        return text("coaching.within_minutes", locale, n=minutes)
+    return text("coaching.within_hours", locale, n=round(minutes / 60))
 
 
 class SafetyLayer:
@@ -119,8 +119,8 @@ class SafetyLayer:
         )
         if await crisis.told(turn, esc) == "nobody":
             support = turn.pipeline.settings.support_contact
-            await turn.send(text("human_ack_nobody", locale, support=support), urgent=True)
+            await turn.send(text("coaching.human_ack_nobody", locale, support=support), urgent=True)
         else:
             when = _when(esc.due_at - turn.now, locale)
-            await turn.send(text("human_ack", locale, when=when), urgent=True)
+            await turn.send(text("coaching.human_ack", locale, when=when), urgent=True)
         await turn.log("human_requested", {"escalation_id": esc.id})

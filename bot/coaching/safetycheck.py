@@ -14,8 +14,8 @@ from typing import Any
 
 from bot.actions import Turn
 from bot.coaching import crisis, safetystate, screener
-from bot.coaching.texts import text
 from flows.safety import RiskAssessment
+from flows.texts import text
 from storage.models import Escalation, Message
 
 # Outcomes that keep the bot holding for a coach and make the escalation urgent. A check the
@@ -49,7 +49,7 @@ async def _escalation(turn: Turn) -> Escalation | None:
 
 
 async def _ask(turn: Turn, step: screener.Step, *, prefix: str = "") -> None:
-    question = text(f"check_{step}", turn.patient.locale)
+    question = text(f"coaching.check_{step}", turn.patient.locale)
     await turn.send(f"{prefix} {question}".strip(), urgent=True)
     await turn.log("safety_check_sent", {"step": step})
 
@@ -85,7 +85,7 @@ async def start(turn: Turn, level: str, esc: Escalation | None) -> None:
     check = screener.Check(level=level)
     _store(turn, check, esc.id if esc is not None else None)
     # After a clear disclosure the question stands alone; a concern gets a gentler opening.
-    prefix = text("check_intro", turn.patient.locale) if level != "risk" else ""
+    prefix = text("coaching.check_intro", turn.patient.locale) if level != "risk" else ""
     await _ask(turn, check.step, prefix=prefix)
 
 
@@ -122,7 +122,7 @@ async def reply(turn: Turn, message: Message, check: screener.Check, found: Risk
     if result.reask:
         _store(turn, check)
         await turn.log("safety_check_reasked", {"step": check.step})
-        await _ask(turn, check.step, prefix=text("check_reask", turn.patient.locale))
+        await _ask(turn, check.step, prefix=text("coaching.check_reask", turn.patient.locale))
         return
     if result.next_step is not None:
         _store(turn, check)
@@ -157,15 +157,19 @@ async def finish(turn: Turn, check: screener.Check, outcome: str) -> None:
     res = await crisis.resources(turn)
     if outcome == "in_danger":
         # The emergency number first, then who knows, then the help lines.
-        first = res.emergency_text or text("check_in_danger", locale)
+        first = res.emergency_text or text("coaching.check_in_danger", locale)
         await turn.send(f"{first} {told}\n{res.lines}", urgent=True)
     elif outcome == "unanswered":
-        await turn.send(f"{text('check_unanswered', locale)} {told}\n{res.message}", urgent=True)
+        await turn.send(
+            f"{text('coaching.check_unanswered', locale)} {told}\n{res.message}", urgent=True
+        )
     elif outcome in _SERIOUS or who == "nobody":
         opening = "check_done_serious" if outcome in _SERIOUS else "check_done_low"
-        await turn.send(f"{text(opening, locale)} {told}\n{res.message}", urgent=True)
+        await turn.send(f"{text('coaching.' + opening, locale)} {told}\n{res.message}", urgent=True)
     else:
-        await turn.send(f"{text('check_done_low', locale)} {told} {text('sos_hint', locale)}")
+        await turn.send(
+            f"{text('coaching.check_done_low', locale)} {told} {text('coaching.sos_hint', locale)}"
+        )
     plan = await crisis.plan_text(turn)
     if plan is not None and outcome in _SERIOUS:
         await turn.send(plan, urgent=True)

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.actions import Turn
 from bot.coaching import escalations, notify
 from bot.coaching.events import LiveEvent, publish_after_commit
-from bot.coaching.texts import text
 from flows import model as m
+from flows.texts import text
 from storage import repo
 from storage.models import Coach, Message, Patient, Takeover
 
@@ -136,7 +136,7 @@ async def remind_overdue(
             continue
         minutes = int((now - takeover.started_at).total_seconds() // 60)
         body = text(
-            "coach_takeover_reminder",
+            "coaching.coach_takeover_reminder",
             locale,
             program=program,
             patient=takeover.patient_id[:8],

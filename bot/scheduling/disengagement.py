@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.actions import Turn
-from bot.scheduling import texts
 from flows import model as m
+from flows.texts import text
 from storage.models import Message, ScheduleItem
 
 
@@ -47,7 +47,7 @@ async def before_checkin(turn: Turn, item: ScheduleItem, replied: bool | None = 
         detail = f"no reply to {item.missed} check-ins in a row"
         await turn.pipeline.handlers.handle(turn, m.Escalate("disengaged", "normal", detail))
     if item.missed == settings.reengage_after_missed:
-        await turn.send(texts.text("reengage", patient.locale, name=patient.display_name))
+        await turn.send(text("scheduling.reengage", patient.locale, name=patient.display_name))
         await turn.log("reengagement_sent", {"missed": item.missed})
         return False
     return True

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 from bot import mbc
 from bot.actions import Handler, Turn
 from bot.chain import Result
-from bot.scheduling import control, measures, store, texts, zones
+from bot.scheduling import control, measures, store, zones
 from flows import model as m
 from flows.commands import Pause, Resume, SetCheckinTime, parse_command
+from flows.texts import text
 from storage.models import Message
 
 if TYPE_CHECKING:
@@ -92,8 +93,8 @@ async def commands(turn: Turn, message: Message) -> Result:
     if isinstance(command, SetCheckinTime):
         await control.set_checkin_time(turn.session, patient, command.at, turn.now, settings)
         key = "time_set_quiet" if control.in_quiet_hours(command.at, settings) else "time_set"
-        reply = texts.text(
-            key,
+        reply = text(
+            f"scheduling.{key}",
             locale,
             time=patient.checkin_time,
             quiet_start=settings.quiet_hours_start,
@@ -102,15 +103,17 @@ async def commands(turn: Turn, message: Message) -> Result:
     elif isinstance(command, Pause):
         await control.pause(turn.session, patient, command.days, turn.now)
         reply = (
-            texts.text("paused_days", locale, days=command.days)
+            text("scheduling.paused_days", locale, days=command.days)
             if command.days
-            else texts.text("paused_open", locale)
+            else text("scheduling.paused_open", locale)
         )
     else:
         assert isinstance(command, Resume)
         resumed = await control.resume(turn.session, patient, turn.now)
-        reply = texts.text(
-            "resumed" if resumed else "not_paused", locale, time=patient.checkin_time
+        reply = text(
+            "scheduling.resumed" if resumed else "scheduling.not_paused",
+            locale,
+            time=patient.checkin_time,
         )
     await turn.send(reply)  # a reply to the patient's own message: exempt from quiet hours
     await turn.log("message_queued", {"key": f"scheduling.{type(command).__name__}"})
