@@ -91,10 +91,8 @@ class Tandem:
         for stage, link in links:
             self.pipeline.chain.add(stage, link)
         self.dispatcher.failure_hooks.append(optout.failure_hook(self.db, self.clock))
-        # Webhook processing that continues after the 200 (`close` waits for it), and loops
-        # that run until shutdown (Telegram polling).
+        # Webhook processing that continues after the 200 (`close` waits for it).
         self._inflight: set[asyncio.Task[Any]] = set()
-        self._daemons: list[asyncio.Task[Any]] = []
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run `work` in the background; `close` waits for it to finish."""
@@ -106,10 +104,6 @@ class Tandem:
         """Wait until no spawned webhook processing is left (tests, shutdown)."""
         while self._inflight:
             await asyncio.gather(*list(self._inflight), return_exceptions=True)
-
-    def spawn_daemon(self, work: Coroutine[Any, Any, Any]) -> None:
-        """Run `work` until `close` cancels it."""
-        self._daemons.append(asyncio.create_task(_logged(work)))
 
     async def migrate(self) -> None:
         await migrate.upgrade(self.db)
@@ -187,9 +181,6 @@ class Tandem:
         self._tasks.clear()
 
     async def close(self) -> None:
-        for daemon in self._daemons:
-            daemon.cancel()
-        await asyncio.gather(*self._daemons, return_exceptions=True)
         await inbound.wait_all(self._inflight, 20)
         await self.stop_background()
         await inbound.close_channels(self.channels)
