@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean docs diagrams lock
+.PHONY: run test lint format bench clean docs diagrams lock coverage
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m tests.run_all
+
+# Line and branch coverage of the SQLite suite, per package (tests/run_all.py says why it is apart).
+coverage: $(STAMP)
+	$(BIN)/python -m tests.run_all --coverage
 
 format: $(STAMP)
 	$(BIN)/ruff format .
