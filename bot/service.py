@@ -15,6 +15,7 @@ from bot.chain import Link, Stage
 from bot.channels import registry
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
+from bot.coaching import events
 from bot.coaching.service import Coaching
 from bot.country import country_facts
 from bot.menu import menu_interceptor
@@ -54,6 +55,9 @@ class Tandem:
             pool_timeout=settings.db_pool_timeout,
         )
         self.library = library or FlowLibrary.load()
+        # Live events for this service's console, published after each commit.
+        self.bus = events.EventBus()
+        events.configure(self.db, self.bus)
         safety.preload()  # a broken lexicon or crisis table fails the start, not a disclosure
         self.channels = dict(registry.build(settings) if channels is None else channels)
         if dispatcher_config is None:

@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-from storage.db import TandemSession
+from storage.db import Database, TandemSession
 
 _PENDING = "tandem_after_commit"
 
@@ -53,7 +53,17 @@ class EventBus:
                 queue.put_nowait(live)
 
 
-BUS = EventBus()
+_KEY = "tandem_event_bus"
+
+
+def configure(db: Database, bus: EventBus) -> None:
+    """Every session of `db` publishes its live events to `bus` (the service's own)."""
+    db.context[_KEY] = bus
+
+
+def bus_of(session: AsyncSession) -> EventBus | None:
+    found: EventBus | None = session.sync_session.info.get(_KEY)
+    return found
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
@@ -69,7 +79,11 @@ def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
 
 
 def publish_after_commit(session: AsyncSession, live: LiveEvent) -> None:
-    after_commit(session, lambda: BUS.publish(live))
+    """Publish `live` on the service's bus once the transaction has committed (nowhere when the
+    database has no bus: nobody could be listening)."""
+    bus = bus_of(session)
+    if bus is not None:
+        after_commit(session, lambda: bus.publish(live))
 
 
 def _within(registered: SessionTransaction | None, ended: SessionTransaction) -> bool:

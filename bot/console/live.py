@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from bot.coaching import accounts
-from bot.coaching.events import BUS, LiveEvent
+from bot.coaching.events import LiveEvent
 from bot.console import queries
 from bot.console.web import COACH, COOKIE, tandem_of
 from storage.models import Coach, Patient
@@ -78,7 +78,8 @@ async def events(request: web.Request) -> web.StreamResponse:
     )
     # Subscribed before the headers go out: the page catches up (fetches fresh HTML) when the
     # stream opens, so nothing published after that may be missed.
-    queue = BUS.subscribe()
+    bus = tandem_of(request).bus
+    queue = bus.subscribe()
     streams = request.app[STREAMS]
     streams.add(queue)
     key = _key(request.cookies.get(COOKIE, ""))
@@ -116,7 +117,7 @@ async def events(request: web.Request) -> web.StreamResponse:
         mine.discard(queue)
         if not mine:
             request.app[BY_SESSION].pop(key, None)
-        BUS.unsubscribe(queue)
+        bus.unsubscribe(queue)
     return response
 
 

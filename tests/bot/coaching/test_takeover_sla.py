@@ -10,7 +10,6 @@ from sqlalchemy import select
 from bot.channels.base import OutboundMessage, SendResult
 from bot.clock import FakeClock
 from bot.coaching import accounts
-from bot.coaching.events import BUS
 from bot.coaching.takeover import TakeoverError
 from bot.service import Tandem
 from storage.models import Coach, Escalation, Event, FlowRun, Message, Patient
@@ -58,7 +57,7 @@ async def test_takeover_pauses_bot_relays_and_hands_back(tandem: Tandem, clock: 
     coach = await add_coach(tandem, "kim@example.org")
     patient_id = await onboard(tandem)
     await assign(tandem, patient_id, coach)
-    queue = BUS.subscribe()
+    queue = tandem.bus.subscribe()
     try:
         await tandem.coaching.take_over(patient_id, coach)
         assert (await queue.get()).kind == "takeover_started"
@@ -93,7 +92,7 @@ async def test_takeover_pauses_bot_relays_and_hands_back(tandem: Tandem, clock: 
             answered = await session.get(FlowRun, run_before)
             assert answered is not None and answered.updated_at == tandem.clock.now()
     finally:
-        BUS.unsubscribe(queue)
+        tandem.bus.unsubscribe(queue)
 
 
 async def test_takeover_conflicts_and_messages_need_a_takeover(tandem: Tandem) -> None:
