@@ -9,7 +9,7 @@ processes.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -23,6 +23,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+T = TypeVar("T")
 
 
 def _prepare_sqlite_file(url: str) -> None:
@@ -81,6 +84,22 @@ def create_engine(url: str, *, pool_size: int = 20, pool_timeout: float = 10.0) 
         pool_recycle=1800,
         hide_parameters=True,  # error messages never carry bodies or phone numbers
     )
+
+
+class Carried(Generic[T]):
+    """A piece of a service's configuration that travels with every session of its database
+    (`Database.context`): set once when the service is built, read where a session is at hand."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def set(self, db: Database, value: T) -> None:
+        db.context[self.name] = value
+
+    def get(self, session: AsyncSession | Session) -> T | None:
+        sync = session.sync_session if isinstance(session, AsyncSession) else session
+        found: T | None = sync.info.get(self.name)
+        return found
 
 
 class TandemSession(Session):

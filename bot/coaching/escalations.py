@@ -18,7 +18,7 @@ from bot.coaching.events import LiveEvent, publish_after_commit
 from bot.settings import DEFAULT_SLA_MINUTES
 from flows.texts import text
 from storage import repo
-from storage.db import Database
+from storage.db import Carried, Database
 from storage.models import Coach, Escalation, Patient
 
 REASONS = ("risk", "human_request", "disengaged", "worsening", "undeliverable")
@@ -53,17 +53,16 @@ class Policy:
 
 
 _DEFAULT_POLICY = Policy()
-_KEY = "tandem_escalation_policy"
+_POLICY = Carried[Policy]("tandem_escalation_policy")
 
 
 def configure(db: Database, policy: Policy) -> None:
     """Every session of `db` uses `policy` (without one: the default SLAs)."""
-    db.context[_KEY] = policy
+    _POLICY.set(db, policy)
 
 
 def policy_of(session: AsyncSession) -> Policy:
-    found: Policy | None = session.sync_session.info.get(_KEY)
-    return found or _DEFAULT_POLICY
+    return _POLICY.get(session) or _DEFAULT_POLICY
 
 
 def _live(kind: str, esc: Escalation, now: datetime, **data: object) -> LiveEvent:

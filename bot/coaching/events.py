@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-from storage.db import Database, TandemSession
+from storage.db import Carried, Database, TandemSession
 
 _PENDING = "tandem_after_commit"
 
@@ -53,17 +53,16 @@ class EventBus:
                 queue.put_nowait(live)
 
 
-_KEY = "tandem_event_bus"
+_BUS = Carried[EventBus]("tandem_event_bus")
 
 
 def configure(db: Database, bus: EventBus) -> None:
     """Every session of `db` publishes its live events to `bus` (the service's own)."""
-    db.context[_KEY] = bus
+    _BUS.set(db, bus)
 
 
 def bus_of(session: AsyncSession) -> EventBus | None:
-    found: EventBus | None = session.sync_session.info.get(_KEY)
-    return found
+    return _BUS.get(session)
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.coaching.events import after_commit
 from storage import repo
-from storage.db import Database
+from storage.db import Carried, Database
 from storage.models import Coach, OutboxItem
 
 log = structlog.get_logger("tandem.coaching.notify")
@@ -48,17 +48,16 @@ class Alerts:
 
 
 _NOWHERE = Alerts(channels={})
-_KEY = "tandem_alerts"
+_ALERTS = Carried[Alerts]("tandem_alerts")
 
 
 def configure(db: Database, alerts: Alerts) -> None:
     """Every session of `db` sends staff alerts as `alerts` says (without: none can go out)."""
-    db.context[_KEY] = alerts
+    _ALERTS.set(db, alerts)
 
 
 def alerts_of(session: AsyncSession) -> Alerts:
-    found: Alerts | None = session.sync_session.info.get(_KEY)
-    return found or _NOWHERE
+    return _ALERTS.get(session) or _NOWHERE
 
 
 def console_link(session: AsyncSession, patient_id: str) -> str:
