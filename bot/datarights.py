@@ -29,6 +29,7 @@ from storage.models import (
     Patient,
     ScheduleItem,
 )
+from storage.statuses import OutboxStatus, RunStatus, ScheduleStatus
 
 ERASED = "erased"
 IDENTIFIERS = frozenset(
@@ -90,16 +91,19 @@ async def erase(session: AsyncSession, patient_id: str, now: datetime, by: str) 
     await session.execute(delete(ChannelIdentity).where(ChannelIdentity.patient_id == patient_id))
     await session.execute(
         update(OutboxItem)
-        .where(OutboxItem.patient_id == patient_id, OutboxItem.status.in_(("pending", "sending")))
-        .values(status="failed")
+        .where(
+            OutboxItem.patient_id == patient_id,
+            OutboxItem.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+        )
+        .values(status=OutboxStatus.FAILED)
     )
     await session.execute(
         update(ScheduleItem)
-        .where(ScheduleItem.patient_id == patient_id, ScheduleItem.status == "active")
-        .values(status="cancelled")
+        .where(ScheduleItem.patient_id == patient_id, ScheduleItem.status == ScheduleStatus.ACTIVE)
+        .values(status=ScheduleStatus.CANCELLED)
     )
     await session.execute(
-        update(FlowRun).where(FlowRun.patient_id == patient_id).values(status="ended")
+        update(FlowRun).where(FlowRun.patient_id == patient_id).values(status=RunStatus.ENDED)
     )
     for table in _patient_tables():
         values = {c.name: _blank(c) for c in table.columns if _erasable(c)}
@@ -133,7 +137,7 @@ async def purge_bodies(db: Database, now: datetime, days: int) -> int:
             update(OutboxItem)
             .where(
                 OutboxItem.created_at < cutoff,
-                OutboxItem.status.in_(("sent", "failed")),
+                OutboxItem.status.in_((OutboxStatus.SENT, OutboxStatus.FAILED)),
                 OutboxItem.body != "",
             )
             .values(body="", choices=[], last_error=None)

@@ -16,8 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.channels.base import StatusUpdate
 from storage import repo
 from storage.models import DeliveryStatus, Message, ProviderRef
+from storage.statuses import OutboundStatus
 
-# Later stages outrank earlier ones; final outcomes share a rank so the first one stands.
+# Later stages outrank earlier ones; final outcomes share a rank so the first one stands. These
+# are the providers' raw receipt statuses (Twilio spells "canceled" with one l), kept as they
+# came in `delivery_statuses`.
 _RANK = {
     "accepted": 1,
     "scheduled": 1,
@@ -30,7 +33,20 @@ _RANK = {
     "canceled": 5,
     "read": 6,
 }
-KNOWN_STATUSES = frozenset(_RANK)
+# What a receipt means for Tandem's own message (`OutboundStatus`): the provider's stages
+# before acceptance are still "queued", a provider's cancel is a failure to deliver.
+_OURS = {
+    "accepted": OutboundStatus.QUEUED,
+    "scheduled": OutboundStatus.QUEUED,
+    "queued": OutboundStatus.QUEUED,
+    "sending": OutboundStatus.QUEUED,
+    "sent": OutboundStatus.SENT,
+    "delivered": OutboundStatus.DELIVERED,
+    "undelivered": OutboundStatus.UNDELIVERED,
+    "failed": OutboundStatus.FAILED,
+    "canceled": OutboundStatus.FAILED,
+    "read": OutboundStatus.READ,
+}
 
 
 def rank(status: str) -> int:
@@ -74,9 +90,10 @@ async def record_status(session: AsyncSession, update: StatusUpdate, now: dateti
         return Applied(True, message.id if message else None, None, False)
     if message is None:
         return Applied(False, None, None, False)
-    changed = rank(update.status) > rank(message.status)
-    if changed:
-        message.status = update.status
+    ours = _OURS.get(update.status)
+    changed = ours is not None and rank(ours) > rank(message.status)
+    if ours is not None and changed:
+        message.status = ours
         message.updated_at = now
         if update.error_code:
             message.error = f"provider error {update.error_code}"

@@ -35,6 +35,7 @@ from flows.steps.question import QuestionStep
 from flows.texts import text
 from storage import repo
 from storage.models import FlowRun, Message
+from storage.statuses import RunStatus
 
 MENU_WORDS = {"menu", "menu please", "show menu", "options", "opciones", "ver menu"}
 BACK_WORDS = {"back", "go back", "continue", "carry on", "volver", "seguir", "continuar", "0"}
@@ -81,7 +82,7 @@ async def _waiting_option(turn: Turn, message: Message) -> bool:
 
 async def _idle(turn: Turn) -> bool:
     row = await repo.peek_active_run(turn.session, turn.patient.id)
-    return row is None or row.status == "ended"
+    return row is None or row.status == RunStatus.ENDED
 
 
 async def _open_menu(turn: Turn, message: Message, *, header: str = "menu_header") -> None:
@@ -169,7 +170,7 @@ async def menu_interceptor(turn: Turn, message: Message) -> Result:
             return Result.HANDLED if await _resume(turn) else Result.CONTINUE
         # The chosen flow is running: step it here, so the baseline comes back when it ends.
         result = await turn.pipeline.advance(turn, m.Text(message.body, message.payload))
-        if result.run is None or result.run.status == "ended":
+        if result.run is None or result.run.status == RunStatus.ENDED:
             await _resume(turn)
         return Result.HANDLED
     if idle:
@@ -189,7 +190,7 @@ async def _start(turn: Turn, entry: MenuEntry, event: str, asked: int | None = N
     that asked its question, else the latest one sent) to ask again."""
     await turn.log(event, {"flow": entry.flow_id})
     row = await repo.peek_active_run(turn.session, turn.patient.id)
-    if row is not None and row.flow_id in RESUMABLE and row.status == "waiting":
+    if row is not None and row.flow_id in RESUMABLE and row.status == RunStatus.WAITING:
         sent = select(Message.body).where(
             Message.patient_id == turn.patient.id, Message.direction == "out"
         )
@@ -199,7 +200,7 @@ async def _start(turn: Turn, entry: MenuEntry, event: str, asked: int | None = N
         resume = {"run": row.id, "question": question or ""}
         turn.patient.menu_state = {**(turn.patient.menu_state or {}), "resume": resume}
     result = await turn.pipeline.advance(turn, m.Start(entry.flow_id))
-    if result.run is None or result.run.status == "ended":
+    if result.run is None or result.run.status == RunStatus.ENDED:
         await _resume(turn)
 
 
@@ -211,11 +212,11 @@ async def _resume(turn: Turn) -> bool:
     rest = {k: v for k, v in (turn.patient.menu_state or {}).items() if k != "resume"}
     turn.patient.menu_state = rest or None
     row = await turn.session.get(FlowRun, resume.get("run"))
-    if row is None or row.status != "ended" or row.outcome != "interrupted":
+    if row is None or row.status != RunStatus.ENDED or row.outcome != "interrupted":
         return False
     if row.timeout_at is not None and row.waiting_since is not None:
         row.timeout_at = turn.now + (row.timeout_at - row.waiting_since)
-    row.status, row.outcome, row.ended_at = "waiting", None, None
+    row.status, row.outcome, row.ended_at = RunStatus.WAITING, None, None
     row.waiting_since = row.updated_at = turn.now
     await turn.session.flush()
     await turn.log("menu_resumed", {"flow": row.flow_id})

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from storage.db import Database
 from storage.models import Escalation, OutboxItem, ScheduleItem
+from storage.statuses import EscalationStatus, OutboxStatus, ScheduleStatus
 
 REGISTRY = CollectorRegistry()
 INBOUND = Counter(
@@ -86,7 +87,7 @@ async def _read(db: Database, now: datetime) -> list[Metric]:
     async with db.session() as session:
         rows = await session.execute(
             select(OutboxItem.channel, func.count(), func.min(OutboxItem.next_attempt_at))
-            .where(OutboxItem.status.in_(("pending", "sending")))
+            .where(OutboxItem.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
             .group_by(OutboxItem.channel)
         )
         for channel, count, first in rows.all():
@@ -95,7 +96,7 @@ async def _read(db: Database, now: datetime) -> list[Metric]:
         row = (
             await session.execute(
                 select(func.count(), func.min(ScheduleItem.next_fire_at)).where(
-                    ScheduleItem.status == "active", ScheduleItem.next_fire_at <= now
+                    ScheduleItem.status == ScheduleStatus.ACTIVE, ScheduleItem.next_fire_at <= now
                 )
             )
         ).one()
@@ -105,7 +106,7 @@ async def _read(db: Database, now: datetime) -> list[Metric]:
             (
                 await session.execute(
                     select(Escalation.priority, func.count())
-                    .where(Escalation.status != "resolved")
+                    .where(Escalation.status != EscalationStatus.RESOLVED)
                     .group_by(Escalation.priority)
                 )
             ).all()
@@ -114,7 +115,7 @@ async def _read(db: Database, now: datetime) -> list[Metric]:
             (
                 await session.execute(
                     select(Escalation.priority, func.count())
-                    .where(Escalation.status == "open", Escalation.due_at < now)
+                    .where(Escalation.status == EscalationStatus.OPEN, Escalation.due_at < now)
                     .group_by(Escalation.priority)
                 )
             ).all()

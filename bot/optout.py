@@ -28,6 +28,7 @@ from flows.texts import text
 from storage import repo
 from storage.db import Database
 from storage.models import FlowRun, Invite, Message, OptOut, Patient
+from storage.statuses import PatientStatus
 
 log = structlog.get_logger("tandem.optout")
 
@@ -93,7 +94,7 @@ async def opt_out(
     session: AsyncSession, patient: Patient, now: datetime, reason: str, channel: str | None
 ) -> bool:
     """Mark the (locked) patient opted out; False when they already were."""
-    if patient.status == "opted_out":
+    if patient.status == PatientStatus.OPTED_OUT:
         return False
     session.add(
         OptOut(
@@ -105,7 +106,7 @@ async def opt_out(
             at=now,
         )
     )
-    patient.status = "opted_out"
+    patient.status = PatientStatus.OPTED_OUT
     await cancel_for_patient(session, patient.id, now)
     await repo.log(session, now, "opted_out", patient.id, {"reason": reason, "channel": channel})
     return True
@@ -118,7 +119,11 @@ async def opt_in(session: AsyncSession, patient: Patient, now: datetime, channel
         .order_by(OptOut.id.desc())
         .limit(1)
     )
-    previous = last.previous_status if last and last.previous_status != "opted_out" else "active"
+    previous = (
+        last.previous_status
+        if last and last.previous_status != PatientStatus.OPTED_OUT
+        else PatientStatus.ACTIVE
+    )
     session.add(
         OptOut(
             patient_id=patient.id,
@@ -171,7 +176,7 @@ class OptOutInterceptor:
             if self._tandem_replies(channel):
                 await self._reply(turn, "opted_out")
             return Result.HANDLED
-        if patient.status == "opted_out":
+        if patient.status == PatientStatus.OPTED_OUT:
             reason = await last_opt_out_reason(turn.session, patient.id)
             # A Telegram user who blocked the bot and writes again has unblocked it.
             unblocked = channel == "telegram" and reason == "blocked"

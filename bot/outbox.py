@@ -44,6 +44,7 @@ from bot.delivery import record_parts
 from storage import repo
 from storage.db import Database
 from storage.models import ChannelIdentity, Event, Message, OutboxItem, Patient
+from storage.statuses import OutboundStatus, OutboxStatus, PatientStatus
 
 log = structlog.get_logger("tandem.outbox")
 # Channels only the process that has them can deliver (`tandem chat` prints its replies): other
@@ -160,9 +161,9 @@ class Dispatcher:
             earlier.patient_id == OutboxItem.patient_id,
             earlier.id != OutboxItem.id,
             or_(
-                earlier.status == "sending",
+                earlier.status == OutboxStatus.SENDING,
                 and_(
-                    earlier.status == "pending",
+                    earlier.status == OutboxStatus.PENDING,
                     or_(
                         earlier.priority > OutboxItem.priority,
                         and_(earlier.priority == OutboxItem.priority, earlier.id < OutboxItem.id),
@@ -175,7 +176,11 @@ class Dispatcher:
         query = (
             select(OutboxItem, Patient.status)
             .outerjoin(Patient, Patient.id == OutboxItem.patient_id)  # staff rows have none
-            .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now, ~blocked)
+            .where(
+                OutboxItem.status == OutboxStatus.PENDING,
+                OutboxItem.next_attempt_at <= now,
+                ~blocked,
+            )
             .order_by(OutboxItem.priority.desc(), OutboxItem.id)
             .limit(limit)
         )
@@ -207,10 +212,10 @@ class Dispatcher:
             await session.execute(
                 update(OutboxItem)
                 .where(
-                    OutboxItem.status == "sending",
+                    OutboxItem.status == OutboxStatus.SENDING,
                     OutboxItem.claimed_at < db_now - self.config.lease,
                 )
-                .values(status="pending")
+                .values(status=OutboxStatus.PENDING)
             )
             rows = [(r[0], r[1]) for r in await session.execute(query)]
             seen: set[str] = set()
@@ -223,7 +228,7 @@ class Dispatcher:
                     continue
                 seen.add(key)
                 # A row queued after the opt-out's own cancel (which took all it found then).
-                stray = patient_status == "opted_out" and row.priority == 0
+                stray = patient_status == PatientStatus.OPTED_OUT and row.priority == 0
                 if (
                     stray
                     and row.patient_id
@@ -235,7 +240,11 @@ class Dispatcher:
                 await session.execute(
                     update(OutboxItem)
                     .where(OutboxItem.id.in_([row.id for row in claimed]))
-                    .values(status="sending", claimed_at=db_now, attempts=OutboxItem.attempts + 1)
+                    .values(
+                        status=OutboxStatus.SENDING,
+                        claimed_at=db_now,
+                        attempts=OutboxItem.attempts + 1,
+                    )
                     .execution_options(synchronize_session=False)
                 )
         return [_outbound(row) for row in claimed]
@@ -304,8 +313,8 @@ class Dispatcher:
         self, session: Any, row: OutboxItem, message: Message, result: SendResult, now: Any
     ) -> tuple[str, ...]:
         """Mark a row sent; returns the provider ids it went out as."""
-        row.status, row.sent_at, row.last_error = "sent", now, None
-        message.status = "sent"
+        row.status, row.sent_at, row.last_error = OutboxStatus.SENT, now, None
+        message.status = OutboundStatus.SENT
         message.provider_message_id = result.provider_message_id
         parts = result.part_ids if isinstance(result, PartsResult) else ()
         if not parts and result.provider_message_id:
@@ -322,7 +331,7 @@ class Dispatcher:
     ) -> None:
         """A staff alert's outcome: sent, retried later, or failed for good (logged, recorded)."""
         if isinstance(result, SendResult):
-            row.status, row.sent_at, row.last_error = "sent", now, None
+            row.status, row.sent_at, row.last_error = OutboxStatus.SENT, now, None
             await repo.log(session, now, "staff_alert_sent", None, _sent_data(row, result))
             return
         error = result if isinstance(result, SendError) else SendError(repr(result))
@@ -336,16 +345,16 @@ class Dispatcher:
         row.last_error = error.reason[:2000]
         expired = now - row.created_at >= self.config.horizon
         if not (error.permanent or expired):
-            row.status = "pending"
+            row.status = OutboxStatus.PENDING
             delay = backoff_seconds(row.attempts, error.retry_after)
             row.next_attempt_at = now + timedelta(seconds=delay)
             return False
-        row.status = "failed"
+        row.status = OutboxStatus.FAILED
         if message is None:
             data = {"outbox_id": row.id, "code": error.code, "expired": expired}
             await repo.log(session, now, "staff_alert_failed", None, data)
             return True
-        message.status = "failed"
+        message.status = OutboundStatus.FAILED
         message.error = error.reason[:2000]
         data = {
             "outbox_id": row.id,
@@ -371,11 +380,11 @@ async def cancel_for_patient(session: AsyncSession, patient_id: str, now: dateti
         update(OutboxItem)
         .where(
             OutboxItem.patient_id == patient_id,
-            OutboxItem.status == "pending",
+            OutboxItem.status == OutboxStatus.PENDING,
             OutboxItem.priority == 0,
             tuple_(OutboxItem.channel, OutboxItem.address).in_(own),
         )
-        .values(status="cancelled", last_error="patient opted out")
+        .values(status=OutboxStatus.CANCELLED, last_error="patient opted out")
         .returning(OutboxItem.id, OutboxItem.message_id)
         .execution_options(synchronize_session="fetch")
     )
@@ -385,7 +394,7 @@ async def cancel_for_patient(session: AsyncSession, patient_id: str, now: dateti
     await session.execute(
         update(Message)
         .where(Message.id.in_([message_id for _, message_id in cancelled]))
-        .values(status="failed", error="not sent: patient opted out", updated_at=now)
+        .values(status=OutboundStatus.FAILED, error="not sent: patient opted out", updated_at=now)
         .execution_options(synchronize_session="fetch")
     )
     for outbox_id, _ in cancelled:

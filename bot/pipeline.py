@@ -35,6 +35,7 @@ from flows.library import FlowLibrary
 from storage import repo, writes
 from storage.db import Database
 from storage.models import ChannelIdentity, FlowRun, Message, Patient
+from storage.statuses import InboundStatus, RunStatus
 
 log = structlog.get_logger("tandem.pipeline")
 
@@ -204,7 +205,7 @@ class Pipeline:
                 provider_message_id=row.provider_message_id,
                 body=row.body,
                 payload=row.payload,
-                status="received",
+                status=InboundStatus.RECEIVED,
                 error=row.error,
                 created_at=row.created_at,
                 updated_at=row.updated_at,
@@ -250,7 +251,7 @@ class Pipeline:
                 break
         if not handled and not turn.held:
             await self.advance(turn, m.Text(message.body, message.payload))
-        buffer.status(message.id, "processed", None, now)
+        buffer.status(message.id, InboundStatus.PROCESSED, None, now)
 
     async def _process_one(
         self,
@@ -288,9 +289,9 @@ class Pipeline:
                     handled = await _run(link, turn, message)
                 if not handled and not turn.held:
                     await self.advance(turn, m.Text(message.body, message.payload))
-            message.status = "processed"
+            message.status = InboundStatus.PROCESSED
         except Exception as exc:  # a failing step must never lose the message
-            message.status = "failed"
+            message.status = InboundStatus.FAILED
             message.error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
             await repo.log(session, now, "step_failed", patient.id, {"message_id": message.id})
             log.error(
@@ -341,7 +342,7 @@ class Pipeline:
             return m.StepResult(None, ())
         row = await repo.active_run(session, patient.id)
         run = to_state(row)
-        if isinstance(event, m.Text) and (run is None or run.status == "ended"):
+        if isinstance(event, m.Text) and (run is None or run.status == RunStatus.ENDED):
             event = m.Start("onboarding" if patient.consent_given is not True else "checkin")
         if run is not None and not self.library.has_version(run.flow_id, run.flow_version):
             await self._load_versions(session, run)
@@ -399,7 +400,7 @@ class Pipeline:
                 for a in result.actions
                 if isinstance(a, m.FlowEnded) and a.flow_id == row.flow_id
             ]
-            row.status, row.ended_at, row.updated_at = "ended", turn.now, turn.now
+            row.status, row.ended_at, row.updated_at = RunStatus.ENDED, turn.now, turn.now
             row.outcome = ended[0] if ended else "interrupted"
             row = None
         if row is None:
@@ -414,7 +415,7 @@ class Pipeline:
             )
             session.add(row)
         write_state(row, run, turn.now)
-        if run.status == "ended":
+        if run.status == RunStatus.ENDED:
             ended = [a.outcome for a in result.actions if isinstance(a, m.FlowEnded)]
             row.outcome = ended[-1] if ended else "completed"
         # No flush here: the next read flushes first (autoflush), and a batch of check-ins then
@@ -441,7 +442,7 @@ class Pipeline:
                 select(Message.patient_id)
                 .where(
                     Message.direction == "in",
-                    Message.status == "received",
+                    Message.status == InboundStatus.RECEIVED,
                     Message.created_at <= cutoff,
                 )
                 .distinct()

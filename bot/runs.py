@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flows import model as m
 from storage.models import FlowRun
+from storage.statuses import RunStatus
 
 
 def to_state(row: FlowRun | None) -> m.RunState | None:
@@ -41,5 +42,5 @@ def write_state(row: FlowRun, run: m.RunState, now: datetime) -> None:
     row.waiting_since = run.waiting_since
     row.timeout_at = run.timeout_at
     row.updated_at = now
-    if run.status == "ended":
+    if run.status == RunStatus.ENDED:
         row.ended_at = now

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from storage import repo
 from storage.db import Database
 from storage.models import ChannelIdentity, FlowRun, Message, OutboxItem, ScheduleItem
+from storage.statuses import OutboundStatus, OutboxStatus, PatientStatus, RunStatus, ScheduleStatus
 
 STARTED_OVER = "conversation started over"
 
@@ -35,18 +36,20 @@ async def start_over(db: Database, now: datetime, channel: str, address: str) ->
         identity.address = f"{address[:80]}~ended-{now:%Y%m%dT%H%M%S}-{uuid4().hex[:6]}"
         await session.execute(
             update(FlowRun)
-            .where(FlowRun.patient_id == patient.id, FlowRun.status != "ended")
-            .values(status="ended")
+            .where(FlowRun.patient_id == patient.id, FlowRun.status != RunStatus.ENDED)
+            .values(status=RunStatus.ENDED)
         )
         await session.execute(
             update(ScheduleItem)
-            .where(ScheduleItem.patient_id == patient.id, ScheduleItem.status == "active")
-            .values(status="cancelled", next_fire_at=None, updated_at=now)
+            .where(
+                ScheduleItem.patient_id == patient.id, ScheduleItem.status == ScheduleStatus.ACTIVE
+            )
+            .values(status=ScheduleStatus.CANCELLED, next_fire_at=None, updated_at=now)
         )
         cancelled = await session.execute(
             update(OutboxItem)
-            .where(OutboxItem.patient_id == patient.id, OutboxItem.status == "pending")
-            .values(status="cancelled", last_error=STARTED_OVER)
+            .where(OutboxItem.patient_id == patient.id, OutboxItem.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.CANCELLED, last_error=STARTED_OVER)
             .returning(OutboxItem.message_id)
             .execution_options(synchronize_session=False)
         )
@@ -55,9 +58,11 @@ async def start_over(db: Database, now: datetime, channel: str, address: str) ->
             await session.execute(
                 update(Message)
                 .where(Message.id.in_(unsent))
-                .values(status="failed", error=f"not sent: {STARTED_OVER}", updated_at=now)
+                .values(
+                    status=OutboundStatus.FAILED, error=f"not sent: {STARTED_OVER}", updated_at=now
+                )
                 .execution_options(synchronize_session=False)
             )
-        patient.status = "discharged"
+        patient.status = PatientStatus.DISCHARGED
         await repo.log(session, now, "chat_started_over", patient.id, {"channel": channel})
     return True

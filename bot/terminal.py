@@ -20,6 +20,7 @@ from bot.service import Tandem
 from bot.settings import Settings
 from bot.startover import start_over
 from storage.models import OutboxItem
+from storage.statuses import OutboxStatus
 
 # How long the last replies may take to become due (a burst is spaced a little) before giving up.
 SETTLE_SECONDS = 30.0
@@ -32,7 +33,7 @@ async def _unsent(tandem: Tandem, address: str) -> bool:
             .where(
                 OutboxItem.channel == TERMINAL,
                 OutboxItem.address == address,
-                OutboxItem.status.in_(("pending", "sending")),
+                OutboxItem.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
             )
             .limit(1)
         )

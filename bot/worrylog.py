@@ -20,6 +20,7 @@ from flows.steps.question import QuestionStep
 from flows.texts import text
 from storage import repo
 from storage.models import Message
+from storage.statuses import RunStatus
 
 MAX_SAVED = 30  # the oldest go first; worry time shows ten at a time
 TEXTS_FLOW = "anx_worry"  # the replies are that flow's texts, shared with its steps
@@ -40,7 +41,7 @@ def parse_worry(text: str) -> str | None:
 
 async def _flow_wants_text(turn: Turn) -> bool:
     row = await repo.active_run(turn.session, turn.patient.id)
-    if row is None or row.status != "waiting":
+    if row is None or row.status != RunStatus.WAITING:
         return False
     library = turn.pipeline.library
     if not library.has_version(row.flow_id, row.flow_version):

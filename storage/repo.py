@@ -28,6 +28,7 @@ from storage.models import (
     Patient,
     PatientFact,
 )
+from storage.statuses import InboundStatus, OutboundStatus, OutboxStatus, PatientStatus, RunStatus
 from storage.writes import buffer_of
 
 _T = TypeVar("_T")
@@ -51,7 +52,7 @@ _facts = cast(Table, PatientFact.__table__)
 # (as `active_run` finds it) and every program fact, so the common message needs no more reads.
 _RUN_ID = (
     select(func.max(_runs.c.id))
-    .where(_runs.c.patient_id == _patients.c.id, _runs.c.status != "ended")
+    .where(_runs.c.patient_id == _patients.c.id, _runs.c.status != RunStatus.ENDED)
     .correlate(_patients)
     .scalar_subquery()
 )
@@ -107,7 +108,7 @@ _PENDING = (
     .where(
         _messages.c.patient_id == bindparam("i_patient"),
         _messages.c.direction == "in",
-        _messages.c.status == "received",
+        _messages.c.status == InboundStatus.RECEIVED,
     )
     .order_by(_messages.c.id)
 )
@@ -118,7 +119,7 @@ _INBOUND_VALUES = {
     "provider_message_id": bindparam("i_provider_id"),
     "body": bindparam("i_body"),
     "payload": bindparam("i_payload"),
-    "status": "received",
+    "status": InboundStatus.RECEIVED,
     "created_at": bindparam("i_now"),
     "updated_at": bindparam("i_now"),
 }
@@ -149,7 +150,7 @@ _INSERT_INBOUND_SQLITE = (
 )
 _ACTIVE_RUN = (
     select(_runs)
-    .where(_runs.c.patient_id == bindparam("r_patient"), _runs.c.status != "ended")
+    .where(_runs.c.patient_id == bindparam("r_patient"), _runs.c.status != RunStatus.ENDED)
     .order_by(_runs.c.id.desc())
     .limit(1)
 )
@@ -219,7 +220,7 @@ async def find_patient(
 _LIVE_RUNS = (
     select(_runs)
     .where(_runs.c.patient_id.in_(bindparam("b_patients", expanding=True)))
-    .where(_runs.c.status != "ended")
+    .where(_runs.c.status != RunStatus.ENDED)
     .order_by(_runs.c.id)
 )
 _BATCH_FACTS = select(_facts.c.patient_id, _facts.c.name, _facts.c.value).where(
@@ -274,7 +275,11 @@ async def get_or_create_patient(
     if existing is not None:
         return existing, False
     patient = Patient(
-        id=str(uuid4()), created_at=now, locale=locale, timezone=timezone, status="active"
+        id=str(uuid4()),
+        created_at=now,
+        locale=locale,
+        timezone=timezone,
+        status=PatientStatus.ACTIVE,
     )
     session.add(patient)
     await session.flush()
@@ -314,7 +319,7 @@ async def insert_inbound(
             provider_message_id=provider_message_id,
             body=body,
             payload=payload,
-            status="received",
+            status=InboundStatus.RECEIVED,
             created_at=now,
             updated_at=now,
         )
@@ -380,7 +385,7 @@ async def pending_inbound(session: AsyncSession, patient_id: str) -> list[Messag
         .where(
             Message.patient_id == patient_id,
             Message.direction == "in",
-            Message.status == "received",
+            Message.status == InboundStatus.RECEIVED,
         )
         .order_by(Message.id)
     )
@@ -430,7 +435,7 @@ async def enqueue(
         direction="out",
         channel=channel,
         body=body,
-        status="queued",
+        status=OutboundStatus.QUEUED,
         created_at=now,
         updated_at=now,
     )
@@ -442,7 +447,7 @@ async def enqueue(
         body=body,
         choices=choices or [],
         priority=priority,
-        status="pending",
+        status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
         created_at=now,

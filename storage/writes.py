@@ -19,6 +19,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from storage.db import TandemSession
 from storage.models import Event, Message, OutboxItem
+from storage.statuses import OutboundStatus, OutboxStatus
 
 _KEY = "tandem_write_buffer"
 _messages = cast(Table, Message.__table__)
@@ -71,7 +72,7 @@ class WriteBuffer:
             "provider_message_id": None,
             "body": body,
             "payload": None,
-            "status": "queued",
+            "status": OutboundStatus.QUEUED,
             "error": None,
             "created_at": now,
             "updated_at": now,
@@ -83,7 +84,7 @@ class WriteBuffer:
             "body": body,
             "choices": choices,
             "priority": priority,
-            "status": "pending",
+            "status": OutboxStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": now,
             "claimed_at": None,

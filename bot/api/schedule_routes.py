@@ -27,13 +27,14 @@ from bot.scheduling import control, store
 from bot.scheduling.store import parse_hhmm
 from storage import repo
 from storage.models import Patient
+from storage.statuses import ScheduleStatus
 
 Change = Callable[[AsyncSession, Patient, str], Awaitable[None]]
 
 
 async def _schedule_out(session: AsyncSession, patient: Patient) -> s.ScheduleOut:
     item = await store.find(session, patient.id, control.CHECKIN)
-    active = item is not None and item.status == "active"
+    active = item is not None and item.status == ScheduleStatus.ACTIVE
     return s.ScheduleOut(
         patient_id=patient.id,
         status=patient.status,

@@ -23,6 +23,7 @@ from storage.models import (
     Patient,
     Takeover,
 )
+from storage.statuses import EscalationStatus
 
 ROLES = ("coach", "supervisor", "admin")
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -217,7 +218,7 @@ async def may_act_for_patient(session: AsyncSession, coach: Coach, patient: Pati
         .where(
             Escalation.patient_id == patient.id,
             or_(Escalation.coach_id.is_(None), Escalation.coach_id == coach.id),
-            Escalation.status != "resolved",
+            Escalation.status != EscalationStatus.RESOLVED,
         )
     )
     if pending:

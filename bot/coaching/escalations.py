@@ -20,10 +20,11 @@ from flows.texts import text
 from storage import repo
 from storage.db import Carried, Database
 from storage.models import Coach, Escalation, Patient
+from storage.statuses import EscalationStatus
 
 REASONS = ("risk", "human_request", "disengaged", "worsening", "undeliverable")
 PRIORITIES = {"urgent": 0, "high": 1, "normal": 2}  # lower is more pressing
-OPEN_STATUSES = ("open", "acknowledged")
+OPEN_STATUSES = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
 DETAIL_MAX = 4000
 
 # Who has been told about an escalation: "coach" (at least one active, available account: the
@@ -106,8 +107,9 @@ async def open_escalation(
         if raised:
             existing.priority = priority
             existing.due_at = min(existing.due_at, policy_of(session).due(reason, priority, now))
-            if existing.status == "acknowledged":
-                existing.status = "open"  # more pressing now: needs a fresh acknowledgement
+            if existing.status == EscalationStatus.ACKNOWLEDGED:
+                # More pressing now: it needs a fresh acknowledgement.
+                existing.status = EscalationStatus.OPEN
         marked = safeguarding and not existing.safeguarding
         existing.safeguarding = existing.safeguarding or safeguarding
         existing.detail = _merge_detail(existing.detail, detail)
@@ -135,7 +137,7 @@ async def open_escalation(
         reason=reason,
         priority=priority,
         detail=detail[:DETAIL_MAX],
-        status="open",
+        status=EscalationStatus.OPEN,
         coach_id=patient.coach_id,
         created_at=now,
         due_at=policy_of(session).due(reason, priority, now),
@@ -325,10 +327,10 @@ async def notify_backups(session: AsyncSession, esc: Escalation, now: datetime) 
 async def acknowledge(
     session: AsyncSession, esc: Escalation, coach: Coach, now: datetime
 ) -> Escalation:
-    if esc.status == "resolved":
+    if esc.status == EscalationStatus.RESOLVED:
         raise EscalationError("escalation is already resolved")
-    if esc.status == "open":
-        esc.status = "acknowledged"
+    if esc.status == EscalationStatus.OPEN:
+        esc.status = EscalationStatus.ACKNOWLEDGED
         esc.acknowledged_by, esc.acknowledged_at = coach.id, now
         if esc.coach_id is None:
             esc.coach_id = coach.id  # taking it from the pool
@@ -346,11 +348,11 @@ async def acknowledge(
 async def resolve(
     session: AsyncSession, esc: Escalation, coach: Coach, outcome: str, now: datetime
 ) -> Escalation:
-    if esc.status == "resolved":
+    if esc.status == EscalationStatus.RESOLVED:
         raise EscalationError("escalation is already resolved")
-    if esc.status == "open":
+    if esc.status == EscalationStatus.OPEN:
         await acknowledge(session, esc, coach, now)
-    esc.status = "resolved"
+    esc.status = EscalationStatus.RESOLVED
     esc.resolved_by, esc.resolved_at, esc.outcome = coach.id, now, outcome[:4000]
     await repo.log(
         session,
@@ -377,7 +379,7 @@ async def overdue(session: AsyncSession, now: datetime, limit: int = 100) -> lis
     rows = await session.execute(
         select(Escalation)
         .where(
-            Escalation.status == "open",
+            Escalation.status == EscalationStatus.OPEN,
             Escalation.due_at <= now,
             Escalation.backup_notified_at.is_(None),
         )

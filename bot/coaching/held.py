@@ -18,6 +18,7 @@ from flows import model as m
 from flows.answers import fold
 from flows.texts import text
 from storage.models import Escalation, FlowRun, Message
+from storage.statuses import RunStatus
 
 ACK_EVERY = timedelta(minutes=15)
 MENU_OPEN_FOR = timedelta(minutes=30)
@@ -89,7 +90,7 @@ async def _exercise(turn: Turn, flow_id: str) -> None:
 async def _running_exercise(turn: Turn) -> bool:
     flow_id = await turn.session.scalar(
         select(FlowRun.flow_id)
-        .where(FlowRun.patient_id == turn.patient.id, FlowRun.status == "waiting")
+        .where(FlowRun.patient_id == turn.patient.id, FlowRun.status == RunStatus.WAITING)
         .order_by(FlowRun.id.desc())
         .limit(1)
     )

@@ -24,6 +24,7 @@ from bot.coaching.events import after_commit
 from storage import repo
 from storage.db import Carried, Database
 from storage.models import Coach, OutboxItem
+from storage.statuses import OutboxStatus
 
 log = structlog.get_logger("tandem.coaching.notify")
 
@@ -80,7 +81,7 @@ async def queue_staff_text(
         body=body,
         choices=[],
         priority=STAFF_PRIORITY,
-        status="pending",
+        status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
         created_at=now,

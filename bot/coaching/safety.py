@@ -24,6 +24,7 @@ from bot.coaching.takeover import open_takeover
 from flows.safety import RiskAssessment, assess
 from flows.texts import text
 from storage.models import Message
+from storage.statuses import PatientStatus
 
 log = structlog.get_logger("tandem.coaching.safety")
 
@@ -77,7 +78,7 @@ class SafetyLayer:
             return Result.CONTINUE
         elif await held.keyword(turn, message):
             return Result.HOLD
-        elif turn.patient.bot_paused and turn.patient.status != "opted_out":
+        elif turn.patient.bot_paused and turn.patient.status != PatientStatus.OPTED_OUT:
             await held.on_message(turn, message)
             return Result.HOLD
         return Result.CONTINUE

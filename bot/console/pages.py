@@ -22,6 +22,7 @@ from bot.console.web import (
     tandem_of,
 )
 from storage.models import Coach, MessageTemplate, Patient
+from storage.statuses import PatientStatus
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 FLASH = {
@@ -70,7 +71,7 @@ async def visible_patient(
     the coach must be allowed to act for the patient, not only to read the record."""
     patient_id = raw_id.lower()
     patient = await session.get(Patient, patient_id) if UUID.match(patient_id) else None
-    if patient is None or patient.status == "erased":
+    if patient is None or patient.status == PatientStatus.ERASED:
         raise PageError(404, "There is no patient with that id.")
     if not await accounts.may_see_patient(session, coach, patient):
         raise PageError(

@@ -33,6 +33,7 @@ from storage.models import (
     ScheduleItem,
     Takeover,
 )
+from storage.statuses import EscalationStatus, PatientStatus, ScheduleStatus
 
 TRANSCRIPT_LIMIT = 200
 ENGAGEMENT_DAYS = 7
@@ -89,7 +90,7 @@ async def queue(session: AsyncSession, coach: Coach) -> list[QueueRow]:
         row.excerpt = excerpts.get(row.escalation.id)
     found.sort(
         key=lambda r: (
-            r.escalation.status != "open",  # waiting for a human first
+            r.escalation.status != EscalationStatus.OPEN,  # waiting for a human first
             escalations.PRIORITIES[r.escalation.priority],
             r.escalation.due_at,
         )
@@ -176,7 +177,7 @@ async def caseload(
 ) -> list[CaseRow]:
     """The coach's patients (every patient for supervisors asking for `everyone`); `match`
     keeps those whose name or tag contains it (case-insensitive)."""
-    query = select(Patient).where(Patient.status != "erased")
+    query = select(Patient).where(Patient.status != PatientStatus.ERASED)
     query = query.order_by(Patient.display_name, Patient.created_at)
     if not (everyone and accounts.sees_all(coach)):
         query = query.where(Patient.coach_id == coach.id)
@@ -364,7 +365,9 @@ async def record(session: AsyncSession, patient: Patient) -> Record:
     schedules = (
         await session.execute(
             select(ScheduleItem)
-            .where(ScheduleItem.patient_id == patient.id, ScheduleItem.status == "active")
+            .where(
+                ScheduleItem.patient_id == patient.id, ScheduleItem.status == ScheduleStatus.ACTIVE
+            )
             .order_by(ScheduleItem.next_fire_at)
             .limit(10)
         )

@@ -14,6 +14,7 @@ from bot.research.people import each
 from bot.research.stats import Running
 from bot.research.weeks import MAX_WEEKS, WEEK, monday, week_name
 from storage.models import Escalation, Event, StudyDecision, StudyEnrolment
+from storage.statuses import DecisionStatus
 
 TRAJECTORIES = (("phq9", "PHQ-9", 27), ("gad7", "GAD-7", 21))
 UNAVAILABLE = "unavailable"
@@ -31,7 +32,7 @@ async def decisions_chart(session: AsyncSession) -> Chart:
             func.count(StudyDecision.proximal_outcome),
             func.sum(StudyDecision.proximal_outcome),
         )
-        .where(StudyDecision.status == "decided")
+        .where(StudyDecision.status == DecisionStatus.DECIDED)
         .group_by(StudyDecision.available, StudyDecision.action)
     )
     decided: Counter[str] = Counter()

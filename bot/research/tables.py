@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.research.people import Person, Window, each, iso, local_day
 from storage.models import ChannelIdentity, Event, Message, Patient, StudyDecision
+from storage.statuses import DecisionStatus, OutboundStatus
 
 PARTICIPANTS = (
     "participant_id",
@@ -56,7 +57,7 @@ ENGAGEMENT = (
 EXERCISE_PREFIXES = ("anx_", "ba_")
 NOT_EXERCISES = frozenset({"ba_reminder"})
 DONE_OUTCOMES = frozenset({"completed", "planned"})
-UNSENT = ("failed", "undelivered")
+UNSENT = (OutboundStatus.FAILED, OutboundStatus.UNDELIVERED)
 
 
 class Sink(Protocol):
@@ -135,7 +136,11 @@ async def decisions(session: AsyncSession, people: list[Person], ctx: Context, s
             d.proximal_outcome,
             d.proximal_outcome_at,
         )
-        .where(d.patient_id.in_(by_id), d.status == "decided", ctx.window.clause(d.scheduled_utc))
+        .where(
+            d.patient_id.in_(by_id),
+            d.status == DecisionStatus.DECIDED,
+            ctx.window.clause(d.scheduled_utc),
+        )
         .order_by(d.patient_id, d.scheduled_utc, d.decision_point, d.decision_index)
     )
     async for row in each(session, query):

@@ -18,6 +18,7 @@ from bot.scheduling.timecalc import validate_timezone
 from bot.settings import Settings
 from storage import repo
 from storage.models import Patient, ScheduleItem
+from storage.statuses import PatientStatus, ScheduleStatus
 
 CHECKIN = "checkin"
 # A coach, the API or a text command may only change the schedule of a patient in these states:
@@ -87,7 +88,7 @@ async def set_timezone(
     rows = await session.execute(
         select(ScheduleItem).where(
             ScheduleItem.patient_id == patient.id,
-            ScheduleItem.status == "active",
+            ScheduleItem.status == ScheduleStatus.ACTIVE,
             ScheduleItem.recurrence == "daily",
         )
     )
@@ -108,7 +109,7 @@ async def pause(
     """Pause everything scheduled for `days` days (None: until resumed); PatientStateError for
     an opted-out or discharged patient."""
     ensure_schedulable(patient)
-    patient.status = "paused"
+    patient.status = PatientStatus.PAUSED
     patient.paused_until = now + timedelta(days=days) if days else None
     until = patient.paused_until.isoformat() if patient.paused_until else None
     await repo.log(session, now, "paused", patient.id, {"days": days, "until": until, "by": by})
@@ -120,8 +121,8 @@ async def resume(
     """End a pause; False when the patient was active, PatientStateError when opted out or
     discharged (opt-outs are never lifted here)."""
     ensure_schedulable(patient)
-    if patient.status != "paused":
+    if patient.status != PatientStatus.PAUSED:
         return False
-    patient.status, patient.paused_until = "active", None
+    patient.status, patient.paused_until = PatientStatus.ACTIVE, None
     await repo.log(session, now, "resumed", patient.id, {"by": by})
     return True

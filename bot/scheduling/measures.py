@@ -26,6 +26,7 @@ from bot.settings import Settings
 from flows import model as m
 from flows.measures.outcomes import OUTCOME_MEASURES, history_from
 from storage.models import Patient, ScheduleItem
+from storage.statuses import ScheduleStatus
 
 KIND = "measures"
 RECURRENCE = "every"
@@ -65,7 +66,7 @@ async def ensure(
         recurrence=RECURRENCE,
         local_time=local_time_of(patient),
         payload={"flow": FLOWS[OUTCOME_MEASURES]},  # the scheduler's busy/consent rules apply
-        status="active",
+        status=ScheduleStatus.ACTIVE,
         next_fire_at=next_fire(now, patient, settings),
         attempts=0,
         missed=0,
@@ -79,7 +80,7 @@ async def ensure(
 
 def rearm(item: ScheduleItem, patient: Patient, now: datetime, settings: Settings) -> None:
     if settings.measure_every_days == 0:
-        item.status, item.next_fire_at = "cancelled", None
+        item.status, item.next_fire_at = ScheduleStatus.CANCELLED, None
         return
     after = max(now, patient.paused_until or now)
     item.local_time = local_time_of(patient)

@@ -27,6 +27,7 @@ from flows import model as m
 from flows.texts import render
 from storage import repo
 from storage.models import ChannelIdentity, FlowRun, Message, Patient, ScheduleItem
+from storage.statuses import PatientStatus, RunStatus, ScheduleStatus
 
 if TYPE_CHECKING:
     from bot.pipeline import Pipeline
@@ -41,9 +42,13 @@ CLAIMERS = 4
 
 def inactive_reason(patient: Patient, now: datetime) -> str | None:
     """Why nothing scheduled may reach this patient now (None: they may get messages)."""
-    if patient.status == "paused" and patient.paused_until and patient.paused_until <= now:
-        patient.status, patient.paused_until = "active", None
-    if patient.status != "active":
+    if (
+        patient.status == PatientStatus.PAUSED
+        and patient.paused_until
+        and patient.paused_until <= now
+    ):
+        patient.status, patient.paused_until = PatientStatus.ACTIVE, None
+    if patient.status != PatientStatus.ACTIVE:
         return patient.status
     if getattr(patient, "bot_paused", False):  # a coach holds the conversation
         return "bot_paused"
@@ -70,7 +75,7 @@ class Prefetched:
         waiting: dict[str, tuple[str, datetime]] = {}
         runs = await session.execute(
             select(FlowRun.patient_id, FlowRun.flow_id, FlowRun.updated_at)
-            .where(FlowRun.patient_id.in_(ids), FlowRun.status == "waiting")
+            .where(FlowRun.patient_id.in_(ids), FlowRun.status == RunStatus.WAITING)
             .order_by(FlowRun.id)
         )
         for patient_id, flow_id, updated_at in runs:
@@ -151,7 +156,7 @@ class Scheduler:
         query = (
             select(ScheduleItem, Patient)
             .join(Patient, Patient.id == ScheduleItem.patient_id)
-            .where(ScheduleItem.status == "active", ScheduleItem.next_fire_at <= now)
+            .where(ScheduleItem.status == ScheduleStatus.ACTIVE, ScheduleItem.next_fire_at <= now)
             .order_by(ScheduleItem.next_fire_at, ScheduleItem.id)
             .limit(self.settings.schedule_batch_size)
         )
@@ -192,14 +197,14 @@ class Scheduler:
         info: dict[str, Any] = {"schedule_id": item.id, "kind": item.kind, "due": due.isoformat()}
         if reason is not None:
             await repo.log(session, now, "schedule_skipped", patient.id, {**info, "reason": reason})
-            self._rearm(item, patient, now, final="skipped")
+            self._rearm(item, patient, now, final=ScheduleStatus.SKIPPED)
             return
         grace = timedelta(hours=self.settings.schedule_grace_hours)
         if now - due > grace:
             late = int((now - due).total_seconds())
             await repo.log(session, now, "schedule_missed", patient.id, {**info, "late_s": late})
             log.warning("schedule_missed", patient=patient.id, kind=item.kind, late_s=late)
-            self._rearm(item, patient, now, final="skipped")
+            self._rearm(item, patient, now, final=ScheduleStatus.SKIPPED)
             return
         allowed = allowed_at(now, zone_of(patient), self.settings)
         conflict = (
@@ -211,7 +216,7 @@ class Scheduler:
                 session, now, "schedule_skipped", patient.id, {**info, "reason": conflict}
             )
             item.last_fired_at = now
-            self._rearm(item, patient, now, final="skipped")
+            self._rearm(item, patient, now, final=ScheduleStatus.SKIPPED)
             return
         busy = conflict == "busy"
         if allowed > now or busy:
@@ -244,7 +249,7 @@ class Scheduler:
             if flow := item.payload.get("flow"):  # a second row of this batch sees it running
                 batch.waiting[patient.id] = (str(flow), now)
         item.last_fired_at = now
-        self._rearm(item, patient, now, final="done")
+        self._rearm(item, patient, now, final=ScheduleStatus.DONE)
 
     def _conflict(
         self, item: ScheduleItem, waiting: tuple[str, datetime] | None, now: datetime
@@ -308,7 +313,7 @@ class Scheduler:
                     now, item.local_time, zone_of(patient), self.settings
                 )
             else:
-                item.status, item.next_fire_at = "failed", None
+                item.status, item.next_fire_at = ScheduleStatus.FAILED, None
         else:
             item.next_fire_at = now + timedelta(minutes=2**item.attempts)
         await repo.log(
@@ -331,7 +336,7 @@ class Scheduler:
         async with self.db.session() as session:
             rows = await session.execute(
                 select(FlowRun.patient_id)
-                .where(FlowRun.status == "waiting", FlowRun.timeout_at <= now)
+                .where(FlowRun.status == RunStatus.WAITING, FlowRun.timeout_at <= now)
                 .order_by(FlowRun.timeout_at)
                 .limit(limit)
             )
@@ -350,7 +355,11 @@ class Scheduler:
                     data = {"flow": run.flow_id, "until": run.timeout_at.isoformat()}
                     await repo.log(session, now, "timeout_deferred", patient.id, data)
                 elif reason is not None:
-                    run.status, run.outcome, run.timeout_at = "ended", f"closed_{reason}"[:32], None
+                    run.status, run.outcome, run.timeout_at = (
+                        RunStatus.ENDED,
+                        f"closed_{reason}"[:32],
+                        None,
+                    )
                     run.ended_at = run.updated_at = now
                     await repo.log(
                         session,

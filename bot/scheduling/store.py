@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.scheduling.timecalc import defer_to_allowed, next_daily_fire, validate_timezone
 from bot.settings import Settings
 from storage.models import Patient, ScheduleItem
+from storage.statuses import ScheduleStatus
 
 
 def parse_hhmm(value: str) -> time:
@@ -78,7 +79,7 @@ async def set_daily(
         local_time,
         dict(data),
     )
-    _arm(item, status="active", fire_at=fire_at, now=now)
+    _arm(item, status=ScheduleStatus.ACTIVE, fire_at=fire_at, now=now)
     await session.flush()
     return item
 
@@ -99,7 +100,12 @@ async def add_once(
         item = ScheduleItem(patient_id=patient.id, key=key, missed=0, created_at=now)
         session.add(item)
     item.kind, item.recurrence, item.local_time, item.payload = kind, "once", None, dict(data)
-    _arm(item, status="active", fire_at=allowed_at(at, zone_of(patient), settings), now=now)
+    _arm(
+        item,
+        status=ScheduleStatus.ACTIVE,
+        fire_at=allowed_at(at, zone_of(patient), settings),
+        now=now,
+    )
     await session.flush()
     return item
 
@@ -110,8 +116,8 @@ async def cancel(session: AsyncSession, patient_id: str, key: str, now: datetime
         .where(
             ScheduleItem.patient_id == patient_id,
             ScheduleItem.key == key,
-            ScheduleItem.status == "active",
+            ScheduleItem.status == ScheduleStatus.ACTIVE,
         )
-        .values(status="cancelled", next_fire_at=None, updated_at=now)
+        .values(status=ScheduleStatus.CANCELLED, next_fire_at=None, updated_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -30,6 +30,7 @@ from storage.models import (
     StudyEnrolment,
     Takeover,
 )
+from storage.statuses import RunStatus
 
 # Events that mean the bot prompted the patient unasked: a study prompt or a scheduled fire.
 PROMPT_EVENTS = ("study_prompt_sent", "schedule_fired")
@@ -67,7 +68,7 @@ class Batch:
         busy = await session.execute(
             select(FlowRun.patient_id).where(
                 FlowRun.patient_id.in_(ids),
-                FlowRun.status == "waiting",
+                FlowRun.status == RunStatus.WAITING,
                 FlowRun.updated_at > now - BUSY_DEFER,
             )
         )

@@ -19,6 +19,7 @@ from bot.scheduling.store import parse_hhmm, zone_of
 from bot.scheduling.timecalc import resolve_local
 from bot.study.config import DecisionPoint, Study
 from storage.models import Patient, StudyDecision, StudyEnrolment
+from storage.statuses import DecisionStatus
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
@@ -62,7 +63,7 @@ async def plan(
                     participant_id=enrolment.participant_id,
                     decision_point=point.id,
                     decision_index=index,
-                    status="pending",
+                    status=DecisionStatus.PENDING,
                     timezone=zone,
                     scheduled_utc=fire,
                     scheduled_local=local,
@@ -84,7 +85,7 @@ async def retime(
         select(StudyDecision).where(
             StudyDecision.patient_id == patient_id,
             StudyDecision.study_id == study.id,
-            StudyDecision.status == "pending",
+            StudyDecision.status == DecisionStatus.PENDING,
         )
     )
     for row in rows.scalars():

@@ -24,6 +24,7 @@ from bot.study.policy import Policy, PolicyContext, draw, load_policy, probabili
 from flows import model as m
 from storage import repo
 from storage.models import Message, Patient, StudyDecision
+from storage.statuses import DecisionStatus
 
 if TYPE_CHECKING:
     from bot.pipeline import Pipeline
@@ -63,7 +64,7 @@ class StudyRunner:
             select(StudyDecision.patient_id)
             .join(Patient, Patient.id == StudyDecision.patient_id)
             .where(
-                StudyDecision.status == "pending",
+                StudyDecision.status == DecisionStatus.PENDING,
                 StudyDecision.study_id == self.study.id,
                 StudyDecision.timezone != Patient.timezone,
             )
@@ -94,7 +95,7 @@ class StudyRunner:
             select(StudyDecision, Patient)
             .join(Patient, Patient.id == StudyDecision.patient_id)
             .where(
-                StudyDecision.status == "pending",
+                StudyDecision.status == DecisionStatus.PENDING,
                 StudyDecision.study_id == self.study.id,
                 StudyDecision.scheduled_utc <= now,
             )
@@ -144,7 +145,7 @@ class StudyRunner:
         assert batch is not None
         enrolment = batch.enrolments.get(patient.id)
         reasons = availability.reasons(point, row, patient, batch, now, self.pipeline.settings)
-        row.status, row.decided_utc, row.updated_at = "decided", now, now
+        row.status, row.decided_utc, row.updated_at = DecisionStatus.DECIDED, now, now
         row.decided_local = points.local_text(now, row.timezone)
         row.available, row.unavailable_reasons = not reasons, [r.value for r in reasons]
         if point.proximal_outcome is not None:
@@ -203,7 +204,7 @@ class StudyRunner:
             .where(
                 StudyDecision.patient_id == row.patient_id,
                 StudyDecision.decision_point == row.decision_point,
-                StudyDecision.status == "decided",
+                StudyDecision.status == DecisionStatus.DECIDED,
                 StudyDecision.decision_index < row.decision_index,
             )
             .order_by(StudyDecision.decision_index)
