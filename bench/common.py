@@ -165,6 +165,60 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU seconds the processes have used so far (gone ones count 0)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            # Fields after the command name, which may itself hold spaces: utime is the 12th.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL server process on this machine (the postmaster and its backends)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds used between `start` and `stop` by the server, PostgreSQL and this process
+    (the load client): where a benchmark's time goes on a machine they all share."""
+
+    def __init__(self, server: Process) -> None:
+        self.server = server
+        self.used: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        times = os.times()
+        return {
+            "server": cpu_seconds(self.server.pids()),
+            "postgres": cpu_seconds(postgres_pids()),
+            "client": times.user + times.system,
+        }
+
+    def start(self) -> None:
+        self.used = self._now()
+
+    def stop(self) -> None:
+        now = self._now()
+        self.used = {name: now[name] - self.used[name] for name in now}
+
+    def per_message_ms(self, messages: int) -> dict[str, float]:
+        return {name: round(1000 * used / messages, 2) for name, used in self.used.items()}
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]

@@ -16,6 +16,7 @@ import asyncio
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
 
-from bench.common import Process, free_port, fresh_database, load, percentile, python
+from bench.common import CpuMeter, Process, free_port, fresh_database, load, percentile, python
 from storage.db import Database
 
 SCRIPT = ["hi", "yes", "Sam", "9am", "6", "a quiet day", "5", "skip", "7", "walked"]
@@ -59,10 +60,15 @@ async def wait_count(db: Database, sql: str, target: int, timeout: float = 600) 
         await asyncio.sleep(0.05)
 
 
-async def measure(
-    backend: str, clients: int, messages: int, workdir: Path
-) -> tuple[float, float, float]:
-    """(baseline msg/s, Tandem msg/s, Tandem webhook p99 ms), both counted when processed."""
+@dataclass
+class Side:
+    rate: float  # processed messages per second
+    p99_ms: float  # acknowledgement latency
+    cpu_ms: dict[str, float]  # CPU per processed message: server, postgres, client
+
+
+async def measure(backend: str, clients: int, messages: int, workdir: Path) -> tuple[Side, Side]:
+    """The baseline and Tandem, both counted when processed."""
     results = []
     for kind in ("baseline", "tandem"):
         url, drop = await fresh_database(backend, workdir)
@@ -86,27 +92,33 @@ async def measure(
                 warm = clients * 5
                 await load(target, lambda c, i: body(c + 10_000, i), clients=clients, per_client=5)
                 await wait_count(db, PROCESSED[kind], warm)
+                cpu = CpuMeter(server)
+                cpu.start()
                 started = time.monotonic()
                 _, latencies = await load(target, body, clients=clients, per_client=messages)
                 done = await wait_count(db, PROCESSED[kind], warm + clients * messages)
+                cpu.stop()
                 rate = clients * messages / (done - started)
-                results.append((rate, percentile(latencies, 0.99) * 1000))
+                p99 = percentile(latencies, 0.99) * 1000
+                results.append(Side(rate, p99, cpu.per_message_ms(clients * messages)))
         finally:
             await db.close()
             await drop()
-    (base_rate, _), (rate, p99) = results
-    return base_rate, rate, p99
+    return results[0], results[1]
 
 
 async def run(backend: str, clients: int, messages: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as workdir:
-        base, tandem, p99 = await measure(backend, clients, messages, Path(workdir))
+        base, tandem = await measure(backend, clients, messages, Path(workdir))
     return {
         "backend": backend,
-        "baseline_per_s": round(base, 1),
-        "tandem_per_s": round(tandem, 1),
-        "tandem_ack_p99_ms": round(p99),
-        "ratio": round(tandem / base, 2),
+        "baseline_per_s": round(base.rate, 1),
+        "tandem_per_s": round(tandem.rate, 1),
+        "tandem_ack_p99_ms": round(tandem.p99_ms),
+        "ratio": round(tandem.rate / base.rate, 2),
+        # Where the time goes: CPU ms per processed message in each process of the run.
+        "baseline_cpu_ms": base.cpu_ms,
+        "tandem_cpu_ms": tandem.cpu_ms,
     }
 
 
@@ -125,6 +137,14 @@ async def main() -> None:
             f"(ack p99 {result['tandem_ack_p99_ms']} ms) | ratio {result['ratio']:.2f}",
             flush=True,
         )
+        print(f"{'':9s} CPU ms per processed message: {cpu_line(result)}", flush=True)
+
+
+def cpu_line(result: dict[str, Any]) -> str:
+    return " | ".join(
+        f"{side} " + ", ".join(f"{k} {v}" for k, v in result[f"{side}_cpu_ms"].items())
+        for side in ("baseline", "tandem")
+    )
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ def summary(report: dict[str, Any]) -> list[str]:
             f"inbound   processed/s: tandem {i['tandem_per_s']} vs bare {i['baseline_per_s']}"
             f"  ratio {i['ratio']} (target >= 0.5)"
         )
+        lines.append(f"          CPU ms per processed message: {inbound.cpu_line(i)}")
     if (b := report.get("burst")) is not None:
         t, s = b["tandem"], b["bare"]
         lines.append(

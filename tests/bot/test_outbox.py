@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import event, insert, select, text, update
 
 from bot.channels.base import OutboundMessage, SendResult
 from bot.clock import FakeClock
@@ -58,7 +58,9 @@ async def seed(
 
 async def explain(db: Database, statement: Any) -> str:
     async with db.engine.connect() as conn:
-        compiled = statement.compile(dialect=conn.dialect)
+        compiled = statement.compile(
+            dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+        )
         params = tuple(compiled.params[name] for name in compiled.positiontup or ())
         result = await conn.exec_driver_sql("EXPLAIN " + str(compiled), params)
         return "\n".join(str(row[0]) for row in result)
@@ -77,6 +79,55 @@ async def test_claim_walks_the_pending_index_on_a_deep_queue(database: Database)
     assert "Index Scan using ix_outbox_pending_priority_id on outbox " in plan + " ", plan
     assert "Seq Scan on outbox" not in plan, plan
     assert "Sort" not in plan, plan
+
+
+def _busiest_probe(node: dict[str, Any]) -> float:
+    """The most rows a repeated plan node reads per execution, anywhere in the plan."""
+    loops = node.get("Actual Loops", 1)
+    read = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0) / max(loops, 1)
+    own = read if loops > 1 else 0.0
+    return max([own, *(_busiest_probe(child) for child in node.get("Plans", []))])
+
+
+async def test_claim_probes_each_patient_cheaply_when_few_patients_queue_deep(
+    database: Database,
+) -> None:
+    """A few busy conversations, each with a reply in flight and many queued behind it, and no
+    planner statistics (autovacuum off): each pending row's check for an earlier or in-flight
+    row of its patient must stay a small probe, not a walk over every queued row (the inbound
+    benchmark's claims took 100-400 ms that way and dispatch fell behind)."""
+    if not database.is_postgres:
+        pytest.skip("the planner's choice is PostgreSQL's")
+    await seed(database, 16, 1, status="sending")
+    await seed(database, 16, 60, start=100)
+    dispatcher = Dispatcher(database, {}, FakeClock(NOW))
+    compiled = dispatcher.claim_query(NOW, 50).compile(
+        dialect=database.engine.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    assert "'pending'" in str(compiled)  # inline, so a generic plan could use partial indexes
+    params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    async with database.engine.begin() as conn:
+        await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        result = await conn.exec_driver_sql(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + str(compiled), params
+        )
+        plan = result.scalar_one()[0]["Plan"]
+    assert _busiest_probe(plan) <= 20, plan
+    # ...and that custom plan is the one the claim runs: a prepared statement's generic plan,
+    # made once per connection while the table was small, is what walked every queued row.
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert await dispatcher._claim() == []  # every patient has a reply in flight
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    claim = next(i for i, sql in enumerate(seen) if "FOR UPDATE OF outbox SKIP LOCKED" in sql)
+    assert any("force_custom_plan" in sql for sql in seen[:claim]), seen
 
 
 async def test_lease_expiry_is_judged_by_the_database_clock(database: Database) -> None:
