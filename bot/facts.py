@@ -47,6 +47,20 @@ async def load_facts(session: AsyncSession, patient_id: str) -> dict[str, Any]:
     return facts
 
 
+async def program_fact(session: AsyncSession, patient_id: str) -> str | None:
+    """Only the `program` fact (the menu's question on every message: no copy of the rest)."""
+    preloaded = repo.preloaded_facts(session, patient_id)
+    if preloaded is not None:
+        found = preloaded.get("program")
+    else:
+        found = await session.scalar(
+            select(PatientFact.value).where(
+                PatientFact.patient_id == patient_id, PatientFact.name == "program"
+            )
+        )
+    return found if isinstance(found, str) else None
+
+
 async def set_facts(
     session: AsyncSession, patient_id: str, values: Mapping[str, Any], now: datetime
 ) -> None:

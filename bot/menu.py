@@ -20,13 +20,14 @@ row, and once the chosen flow has ended that row waits again and its question is
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.actions import Turn
 from bot.chain import Result
-from bot.facts import load_facts
+from bot.facts import program_fact
 from flows import model as m
 from flows.answers import Option, fold, parse_choice
 from flows.menu import MenuEntry, entries
@@ -47,14 +48,15 @@ def _text(turn: Turn, key: str) -> str:
     return text(f"common.{key}", turn.patient.locale)
 
 
+@functools.lru_cache(maxsize=4096)  # menu labels are few; folding them was 3% of a message
 def label_key(text: str) -> str:
     """What two spellings of a label share: folded, without spaces ("GAD-7" == "gad7")."""
     return fold(text).replace(" ", "")
 
 
 async def _visible(turn: Turn) -> list[MenuEntry]:
-    facts = await load_facts(turn.session, turn.patient.id)
-    return entries(turn.pipeline.library, facts.get("program"), turn.patient.locale)
+    program = await program_fact(turn.session, turn.patient.id)
+    return entries(turn.pipeline.library, program, turn.patient.locale)
 
 
 async def typed_label(turn: Turn, message: Message) -> MenuEntry | None:
@@ -86,8 +88,7 @@ async def _idle(turn: Turn) -> bool:
 
 
 async def _open_menu(turn: Turn, message: Message, *, header: str = "menu_header") -> None:
-    facts = await load_facts(turn.session, turn.patient.id)
-    listed = entries(turn.pipeline.library, facts.get("program"), turn.patient.locale)
+    listed = await _visible(turn)
     last_out = await turn.session.scalar(
         select(Message.id)
         .where(Message.patient_id == turn.patient.id, Message.direction == "out")

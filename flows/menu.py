@@ -22,9 +22,10 @@ end (no `then:`), so the patient's daily check-in and program schedule carry on 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -66,8 +67,22 @@ class _Library(Protocol):
     def current(self) -> Mapping[str, _Listed]: ...
 
 
+# A library's flows never change once it is built (a new version is a new library), so its
+# menus are worked out once per program and locale, not on every message that might be a label.
+_MENUS: weakref.WeakKeyDictionary[Any, dict[tuple[str | None, str], tuple[MenuEntry, ...]]]
+_MENUS = weakref.WeakKeyDictionary()
+
+
 def entries(library: _Library, program: str | None, locale: str) -> list[MenuEntry]:
     """The menu for a patient on `program`, in display order."""
+    menus = _MENUS.setdefault(library, {})
+    key = (program, locale)
+    if key not in menus:
+        menus[key] = tuple(_entries(library, program, locale))
+    return list(menus[key])
+
+
+def _entries(library: _Library, program: str | None, locale: str) -> list[MenuEntry]:
     groups = PROGRAM_GROUPS.get(program or "", ("ba", "anxiety", "tools"))
     visible = VISIBLE.get(program or "", set(GROUPS))
     found = []
