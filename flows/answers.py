@@ -5,6 +5,7 @@ Every parser accepts English and Spanish whatever the patient's locale: people m
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -70,6 +71,20 @@ def number_from_words(folded: str) -> int | None:
 
 def fold(text: str) -> str:
     """Lower case, accents stripped, punctuation turned to spaces, spaces collapsed."""
+    # Option labels and synonyms are folded again for every reply they are matched against:
+    # short strings come from a bounded cache, a patient's long messages are folded as they are.
+    return _fold_short(text) if len(text) <= _SHORT else _fold(text)
+
+
+_SHORT = 64
+
+
+@functools.lru_cache(maxsize=8192)
+def _fold_short(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     plain = re.sub(r"[^\w\s\U0001f300-\U0001faff\u2705\u274c]", " ", plain)

@@ -91,6 +91,7 @@ CONTENT_DIR = Path(__file__).with_name("content")
 FALLBACK_LOCALE = "en"
 
 
+@lru_cache(maxsize=256)  # a few locales, asked for on every text of every message
 def fallback_locales(locale: str) -> tuple[str, ...]:
     """Where a text for `locale` is looked for, in order: the locale, its language, English."""
     language = locale.replace("_", "-").split("-")[0].lower()
