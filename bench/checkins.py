@@ -17,7 +17,6 @@ import collections
 import json
 import multiprocessing as mp
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench.common import Process, free_port, fresh_database, python, rss_mb
+from bench.common import Process, Worker, free_port, fresh_database, python, rss_mb
 from bench.schedule import _defaults, _webhook_load
 from storage.db import Database
 from storage.migrate import upgrade
@@ -79,30 +78,6 @@ async def seed(dsn: str, enrolled: int) -> float:
     finally:
         await conn.close()
     return time.perf_counter() - started
-
-
-class Worker:
-    def __init__(self, env: dict[str, str]) -> None:
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [TANDEM, "worker", "--no-migrate"], env=env, stdout=subprocess.DEVNULL, stderr=self.log
-        )
-
-    async def ready(self) -> None:
-        deadline = time.monotonic() + 90
-        while '"event": "working"' not in Path(self.log.name).read_text():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(Path(self.log.name).read_text()[-2000:])
-            await asyncio.sleep(0.1)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
 
 
 async def burst(

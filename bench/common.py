@@ -165,6 +165,35 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+class Worker:
+    """A `tandem worker` process (needs TANDEM_LOG_LEVEL=info to see it ready)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [str(Path(python()).with_name("tandem")), "worker", "--no-migrate"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+        )
+
+    async def ready(self) -> None:
+        deadline = time.monotonic() + 90
+        while '"event": "working"' not in Path(self.log.name).read_text():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(Path(self.log.name).read_text()[-2000:])
+            await asyncio.sleep(0.1)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User plus system CPU seconds the processes have used so far (gone ones count 0)."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -196,17 +225,18 @@ class CpuMeter:
     """CPU seconds used between `start` and `stop` by the server, PostgreSQL and this process
     (the load client): where a benchmark's time goes on a machine they all share."""
 
-    def __init__(self, server: Process) -> None:
-        self.server = server
+    def __init__(self, server: Process, workers: list[Worker] | None = None) -> None:
+        self.server, self.workers = server, workers or []
         self.used: dict[str, float] = {}
 
     def _now(self) -> dict[str, float]:
         times = os.times()
-        return {
-            "server": cpu_seconds(self.server.pids()),
-            "postgres": cpu_seconds(postgres_pids()),
-            "client": times.user + times.system,
-        }
+        now = {"server": cpu_seconds(self.server.pids())}
+        if self.workers:
+            now["worker"] = cpu_seconds([w.proc.pid for w in self.workers])
+        now["postgres"] = cpu_seconds(postgres_pids())
+        now["client"] = times.user + times.system
+        return now
 
     def start(self) -> None:
         self.used = self._now()

@@ -32,6 +32,8 @@ def summary(report: dict[str, Any]) -> list[str]:
             f"inbound   processed/s: tandem {i['tandem_per_s']} vs bare {i['baseline_per_s']}"
             f"  ratio {i['ratio']} (target >= 0.5)"
         )
+        if "split_ratio" in i:
+            lines.append(f"          {inbound.split_line(i)}")
         lines.append(f"          CPU ms per processed message: {inbound.cpu_line(i)}")
     if (b := report.get("burst")) is not None:
         t, s = b["tandem"], b["bare"]
