@@ -9,6 +9,7 @@ always see it, in the order things happened) and at the end of the turn (`write`
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -108,6 +109,9 @@ class WriteBuffer:
         events, outbound, statuses = self.events, self.outbound, self.statuses
         self.events, self.outbound, self.statuses = [], [], []
         conn = session.connection()
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(_ONE_STATEMENT, _arrays(events, outbound, statuses))
+            return
         if outbound:
             ids = conn.execute(_INSERT_OUT, [message for message, _ in outbound]).scalars().all()
             conn.execute(
@@ -118,6 +122,70 @@ class WriteBuffer:
             conn.execute(_INSERT_EVENTS, events)
         if statuses:
             conn.execute(_SET_STATUS, statuses)
+
+
+# PostgreSQL: the whole buffer in one round trip, whatever its size. Rows travel as arrays, so
+# the text never changes and asyncpg prepares it once per connection; the outbound messages'
+# ids are drawn first (in order) so their outbox rows can point at them in the same statement
+# (foreign keys are checked at its end). Four statements were 13% of a message's server CPU.
+_ONE_STATEMENT = """
+WITH outgoing AS MATERIALIZED (
+    SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id, o.*
+    FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::text[],
+                $6::integer[], $7::timestamptz[])
+         WITH ORDINALITY AS o(patient_id, channel, address, body, choices, priority, at, n)
+), sent AS (
+    INSERT INTO messages (id, patient_id, direction, channel, body, status, created_at,
+                          updated_at)
+    SELECT id, patient_id, 'out', channel, body, 'queued', at, at FROM outgoing ORDER BY n
+), queued AS (
+    INSERT INTO outbox (audience, patient_id, message_id, channel, address, body, choices,
+                        priority, status, attempts, next_attempt_at, created_at)
+    SELECT 'patient', patient_id, id, channel, address, body, choices::jsonb, priority,
+           'pending', 0, at, at
+    FROM outgoing ORDER BY n
+), logged AS (
+    INSERT INTO events (at, patient_id, kind, flow_id, flow_version, data)
+    SELECT at, patient_id, kind, flow_id, flow_version, data::jsonb
+    FROM unnest($8::timestamptz[], $9::varchar[], $10::varchar[], $11::varchar[],
+                $12::varchar[], $13::text[])
+         WITH ORDINALITY AS e(at, patient_id, kind, flow_id, flow_version, data, n)
+    ORDER BY n
+)
+UPDATE messages SET status = s.status, error = s.error, updated_at = s.at
+FROM unnest($14::bigint[], $15::varchar[], $16::text[], $17::timestamptz[])
+     AS s(id, status, error, at)
+WHERE messages.id = s.id
+"""
+
+
+def _arrays(
+    events: list[dict[str, Any]],
+    outbound: list[tuple[dict[str, Any], dict[str, Any]]],
+    statuses: list[dict[str, Any]],
+) -> tuple[list[Any], ...]:
+    items = [item for _, item in outbound]
+    # One status per message: the last one set wins, as the row-by-row updates had it.
+    latest = list({row["b_id"]: row for row in statuses}.values())
+    return (
+        [i["patient_id"] for i in items],
+        [i["channel"] for i in items],
+        [i["address"] for i in items],
+        [i["body"] for i in items],
+        [json.dumps(i["choices"]) for i in items],
+        [i["priority"] for i in items],
+        [i["created_at"] for i in items],
+        [e["at"] for e in events],
+        [e["patient_id"] for e in events],
+        [e["kind"] for e in events],
+        [e.get("flow_id") for e in events],
+        [e.get("flow_version") for e in events],
+        [json.dumps(e.get("data")) for e in events],
+        [row["b_id"] for row in latest],
+        [str(row["b_status"]) for row in latest],
+        [row["b_error"] for row in latest],
+        [row["b_at"] for row in latest],
+    )
 
 
 def attach(session: AsyncSession) -> WriteBuffer:
