@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aiohttp
 from sqlalchemy import text
 
-from bench.common import Process, free_port, fresh_database, percentile, python, rss_mb
+from bench.common import Process, Worker, free_port, fresh_database, percentile, python, rss_mb
 from storage.db import Database
 from tests.fakes import twilio as tw
 from tests.fakes.twilio import FakeTwilio, inbound_sms_params, signed_webhook_headers
@@ -82,6 +82,7 @@ async def one(
         db = Database(url)
         port = free_port()
         public = f"http://127.0.0.1:{port}"
+        workers: list[Worker] = []
         try:
             async with FakeTwilio() as fake:
                 if kind == "bare":
@@ -102,7 +103,14 @@ async def one(
                         "TANDEM_TWILIO_RATE": "0",
                         "TANDEM_LOG_LEVEL": "warning",
                     }
+                if kind == "split":
+                    env["TANDEM_BACKGROUND"] = "off"
                 async with Process(args, env, port, "/readyz") as server:
+                    if kind == "split":  # a web-only server and one worker dispatching
+                        workers.append(
+                            Worker({**env, "TANDEM_BACKGROUND": "on", "TANDEM_LOG_LEVEL": "info"})
+                        )
+                        await workers[0].ready()
                     expected = patients * messages
                     started = time.monotonic()
                     latencies, retries = await _send_all(
@@ -113,11 +121,13 @@ async def one(
                     while time.monotonic() < deadline:
                         if kind == "bare" and len(fake.messages) >= expected:
                             break
-                        if kind == "tandem" and await _tandem_done(db, expected):
+                        if kind != "bare" and await _tandem_done(db, expected):
                             break
                         await asyncio.sleep(0.05)
                     total = time.monotonic() - started
         finally:
+            for worker in workers:
+                worker.stop()
             await db.close()
             await drop()
     return {
@@ -132,6 +142,7 @@ async def one(
 async def run(backend: str, patients: int, messages: int, binary: str = TANDEM) -> dict[str, Any]:
     bare = await one("bare", backend, patients, messages)
     tandem = await one("tandem", backend, patients, messages, binary)
+    split = await one("split", backend, patients, messages, binary)
     return {
         "backend": backend,
         "patients": patients,
@@ -140,6 +151,11 @@ async def run(backend: str, patients: int, messages: int, binary: str = TANDEM) 
         "tandem": tandem,
         "total_ratio": round(tandem["total_s"] / max(bare["total_s"], 0.001), 1),
         "p99_ratio": round(tandem["webhook_p99_ms"] / max(bare["webhook_p99_ms"], 1), 1),
+        # A web-only server (it stores, acknowledges and runs the step) and one `tandem worker`
+        # (it sends the replies).
+        "split": split,
+        "split_total_ratio": round(split["total_s"] / max(bare["total_s"], 0.001), 1),
+        "split_p99_ratio": round(split["webhook_p99_ms"] / max(bare["webhook_p99_ms"], 1), 1),
     }
 
 
