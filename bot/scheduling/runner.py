@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
@@ -151,8 +151,10 @@ class Scheduler:
             log.warning("schedule_batch_retried_per_row", exc_info=True)
             return await self._run_batch(isolated=True)
 
-    async def _run_batch(self, *, isolated: bool) -> int:
-        now = self.pipeline.clock.now()
+    def claim_query(self, now: datetime) -> Select[ScheduleItem, Patient]:
+        """The next batch of due rows, earliest first. ix_schedules_status_next_fire_at_id
+        serves this order, so a claim reads its batch and stops even when thousands of rows
+        share one instant (a zone's 09:00); tests/bot/scheduling/test_claim_plan.py."""
         query = (
             select(ScheduleItem, Patient)
             .join(Patient, Patient.id == ScheduleItem.patient_id)
@@ -162,6 +164,11 @@ class Scheduler:
         )
         if self.db.is_postgres:
             query = query.with_for_update(skip_locked=True)
+        return query
+
+    async def _run_batch(self, *, isolated: bool) -> int:
+        now = self.pipeline.clock.now()
+        query = self.claim_query(now)
         async with self.db.session() as session, session.begin():
             rows = [(row[0], row[1]) for row in (await session.execute(query)).all()]
             batch = await Prefetched.load(session, rows)

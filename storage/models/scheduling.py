@@ -18,7 +18,8 @@ class ScheduleItem(Base):
     __tablename__ = "schedules"
     __table_args__ = (
         UniqueConstraint("patient_id", "key"),
-        Index("ix_schedules_status_next_fire_at", "status", "next_fire_at"),
+        # Claim order (bot/scheduling/runner.py): a batch due at one instant is read in order.
+        Index("ix_schedules_status_next_fire_at_id", "status", "next_fire_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
