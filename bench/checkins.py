@@ -64,7 +64,14 @@ async def seed(dsn: str, enrolled: int) -> float:
                                  "payload": '{"flow": "checkin"}', "recurrence": "daily",
                                  "local_time": "09:00", "status": "active", "next_fire_at": later,
                                  "attempts": 0, "missed": 0, "created_at": now,
-                                 "updated_at": now} for p in ids]),
+                                 "updated_at": now} for p in ids]
+                              # An onboarded patient's measure cadence row, not due today.
+                              + [{"patient_id": p, "key": "measures", "kind": "measures",
+                                  "payload": '{"flow": "measure_checkup"}', "recurrence": "every",
+                                  "local_time": "09:00", "status": "active",
+                                  "next_fire_at": later + timedelta(days=13), "attempts": 0,
+                                  "missed": 0, "created_at": now, "updated_at": now}
+                                 for p in ids]),
             ]  # fmt: skip
             for model, given in tables:
                 records = [_defaults(model.__table__, row) for row in given]
@@ -132,7 +139,9 @@ async def burst(
             ids = [str(uuid.UUID(int=i + 1)) for i in range(due)]
             started = time.time()
             await monitor.execute(
-                "UPDATE schedules SET next_fire_at = now() WHERE patient_id = ANY($1)", ids
+                "UPDATE schedules SET next_fire_at = now()"
+                " WHERE key = 'checkin' AND patient_id = ANY($1)",
+                ids,
             )
             count = 0
             while count < due and time.time() - started < args.timeout:

@@ -40,7 +40,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     tuple_,
     update,
 )
@@ -55,7 +54,7 @@ from bot.channels.throttle import Throttle
 from bot.clock import Clock
 from bot.delivery import record_parts
 from storage import repo
-from storage.db import Database
+from storage.db import Database, plan_afresh
 from storage.models import ChannelIdentity, Event, Message, OutboxItem, Patient
 from storage.statuses import OutboundStatus, OutboxStatus, PatientStatus
 
@@ -63,7 +62,6 @@ log = structlog.get_logger("tandem.outbox")
 # Channels only the process that has them can deliver (`tandem chat` prints its replies): other
 # dispatchers on the same database never claim their rows, and a dispatcher that has one claims
 # only rows of its own channels (bot/channels/trychat.py).
-_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 PROCESS_LOCAL = frozenset({"terminal"})
 _backoff = wait_exponential_jitter(multiplier=2, max=15 * 60, jitter=2)
 
@@ -227,13 +225,9 @@ class Dispatcher:
         query = self.claim_query(now, limit)
         db_now = self._db_now()
         async with self.db.session() as session, session.begin():
-            if self.db.is_postgres:
-                # Plan the claim for the queue as it is now. A prepared statement soon runs a
-                # generic plan made once per connection, often while the table was small and
-                # without statistics (autovacuum off): such a plan probed every pending row
-                # against every other (100-400 ms a claim with a thousand queued, dispatch
-                # falling behind the inbound path that fills it).
-                await session.execute(_CUSTOM_PLANS)
+            # A generic plan probed every pending row against every other (100-400 ms a claim
+            # with a thousand queued, dispatch falling behind the inbound path that fills it).
+            await plan_afresh(session)
             # In-flight rows whose lease ran out belong to a process that died: send them again.
             await session.execute(
                 update(OutboxItem)

@@ -51,14 +51,24 @@ def recent_window(settings: Settings) -> timedelta:
 
 
 async def ensure(
-    session: AsyncSession, patient: Patient, now: datetime, settings: Settings
+    session: AsyncSession,
+    patient: Patient,
+    now: datetime,
+    settings: Settings,
+    *,
+    known_missing: bool = False,
 ) -> ScheduleItem | None:
-    """Create the patient's cadence row if it is missing (None when the cadence is off)."""
+    """Create the patient's cadence row if it is missing (None when the cadence is off).
+
+    `known_missing`: the caller already looked (a check-in batch reads every patient's row in
+    one query); the row is then added without a look-up or a flush of its own, and goes out
+    with the batch's other rows at commit."""
     if settings.measure_every_days == 0:
         return None
-    item = await find(session, patient.id, KIND)
-    if item is not None:
-        return item
+    if not known_missing:
+        item = await find(session, patient.id, KIND)
+        if item is not None:
+            return item
     item = ScheduleItem(
         patient_id=patient.id,
         key=KIND,
@@ -74,7 +84,8 @@ async def ensure(
         updated_at=now,
     )
     session.add(item)
-    await session.flush()
+    if not known_missing:
+        await session.flush()
     return item
 
 

@@ -26,6 +26,7 @@ from bot.scheduling.store import allowed_at, next_daily, zone_of
 from flows import model as m
 from flows.texts import render
 from storage import repo
+from storage.db import plan_afresh
 from storage.models import ChannelIdentity, FlowRun, Message, Patient, ScheduleItem
 from storage.statuses import PatientStatus, RunStatus, ScheduleStatus
 
@@ -170,6 +171,8 @@ class Scheduler:
         now = self.pipeline.clock.now()
         query = self.claim_query(now)
         async with self.db.session() as session, session.begin():
+            # The batch's reads of flow_runs and messages, tables a burst grows fast.
+            await plan_afresh(session)
             rows = [(row[0], row[1]) for row in (await session.execute(query)).all()]
             batch = await Prefetched.load(session, rows)
             if not isolated:
@@ -244,7 +247,7 @@ class Scheduler:
         replied = item.id in batch.replied
         if item.kind == "checkin" and patient.id not in batch.cadenced:
             # Patients onboarded before the measure cadence existed get it at their check-in.
-            await measures.ensure(session, patient, now, self.settings)
+            await measures.ensure(session, patient, now, self.settings, known_missing=True)
             batch.cadenced.add(patient.id)
         if item.kind == "checkin" and not await disengagement.before_checkin(turn, item, replied):
             pass  # a re-engagement message went out in place of this check-in
