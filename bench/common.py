@@ -60,6 +60,16 @@ async def fresh_database(backend: str, workdir: Path) -> tuple[str, Callable[[],
     return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False), drop_db
 
 
+def terminate(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not stopped within 30 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Process:
     """A server subprocess that is up once `ready_path` answers 200."""
 
@@ -93,12 +103,7 @@ class Process:
 
     async def __aexit__(self, *exc: object) -> None:
         assert self.proc is not None
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        terminate(self.proc)
         self.log.close()
 
     def pids(self) -> list[int]:
@@ -185,12 +190,7 @@ class Worker:
             await asyncio.sleep(0.1)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        terminate(self.proc)
         self.log.close()
 
 
