@@ -20,7 +20,6 @@ row, and once the chosen flow has ended that row waits again and its question is
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from sqlalchemy import select
@@ -48,7 +47,6 @@ def _text(turn: Turn, key: str) -> str:
     return text(f"common.{key}", turn.patient.locale)
 
 
-@functools.lru_cache(maxsize=4096)  # menu labels are few; folding them was 3% of a message
 def label_key(text: str) -> str:
     """What two spellings of a label share: folded, without spaces ("GAD-7" == "gad7")."""
     return fold(text).replace(" ", "")
